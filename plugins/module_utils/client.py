@@ -160,7 +160,7 @@ def is_clear_text_url(url: str) -> bool:
 
 def validate_settings(timeout: float, retries: int) -> None:
     """Check the numeric options."""
-    if not timeout > 0 or timeout != timeout or timeout == float('inf'):
+    if not 0 < timeout < float('inf'):
         raise EsendexInputError(f'timeout must be a number of seconds greater than 0, got {timeout}')
     if retries < 0:
         raise EsendexInputError(f'retries must be 0 or more, got {retries}')
@@ -277,11 +277,16 @@ def _cause(exc: BaseException) -> str:
 
 
 class _Attempt(Exception):
-    """One failed attempt: what to say, whether to retry, and whether the service may have acted on it."""
+    """One failed attempt: what to say, whether to retry, whether the service may have acted on it, and what error it becomes."""
 
-    def __init__(self, msg: str, retry: bool, unknown: bool, status: int | None = None, wait: str | None = None) -> None:
+    def __init__(self, msg: str, retry: bool, unknown: bool, status: int | None = None, wait: str | None = None,
+                 error: type = EsendexTransportError) -> None:
         super().__init__(msg)
-        self.msg, self.retry, self.unknown, self.status, self.wait = msg, retry, unknown, status, wait
+        self.msg, self.retry, self.unknown, self.status, self.wait, self.error = msg, retry, unknown, status, wait, error
+
+
+def _bad_answer(msg: str) -> _Attempt:
+    return _Attempt(msg, retry=False, unknown=False, error=EsendexResponseError)
 
 
 class EsendexClient:
@@ -403,7 +408,7 @@ class EsendexClient:
                     try:
                         return Answer(parse(answer), attempt, unknown, notes)
                     except EsendexResponseError as exc:
-                        raise _Attempt(f'HTTP {status} answer could not be understood: {exc.msg}', retry=False, unknown=False) from None
+                        raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}') from None
                 raise _Attempt(f'HTTP {status}: {excerpt(answer, content_type)}', retry=status in RETRY_STATUSES,
                                unknown=status in (502, 504), status=status, wait=retry_after)
             except _Attempt as failed:
@@ -417,9 +422,7 @@ class EsendexClient:
         tries = f' after {attempt} attempts' if attempt > 1 else ''
         if last.status is not None:
             raise EsendexHTTPError(f'{where} failed{tries}: {last.msg}', last.status, unknown)
-        if last.retry or last.unknown:
-            raise EsendexTransportError(f'{where} failed{tries}: {last.msg}', unknown)
-        raise EsendexResponseError(f'{where}: {last.msg}', unknown)
+        raise last.error(f'{where} failed{tries}: {last.msg}', unknown)
 
     def _send(self, url: str, body: bytes, headers: dict) -> tuple:
         """POST once; return (status, content type, Retry-After, body) or raise _Attempt."""
@@ -443,10 +446,10 @@ class EsendexClient:
         status = response.status_code
         encoding = response.headers.get('Content-Encoding', '').strip().lower()
         if encoding not in ('', 'identity'):
-            raise _Attempt(f'HTTP {status} answer uses Content-Encoding {encoding!r}, which was not asked for', retry=False, unknown=False)
+            raise _bad_answer(f'HTTP {status} answer uses Content-Encoding {encoding!r}, which was not asked for')
         declared = response.headers.get('Content-Length', '').strip()
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise _Attempt(f'HTTP {status} answer of {int(declared)} bytes is over the 1 MiB limit', retry=False, unknown=False)
+            raise _bad_answer(f'HTTP {status} answer of {int(declared)} bytes is over the 1 MiB limit')
         chunks, size = [], 0
         try:
             while True:
@@ -456,7 +459,7 @@ class EsendexClient:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise _Attempt(f'HTTP {status} answer is over the 1 MiB limit', retry=False, unknown=False)
+                    raise _bad_answer(f'HTTP {status} answer is over the 1 MiB limit')
                 if time.monotonic() - started > self.timeout:
                     raise _Attempt(f'the answer from {self.host} did not arrive within {self.timeout:g} s', retry=True, unknown=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
