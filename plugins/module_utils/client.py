@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 import threading
 import time
@@ -228,10 +229,10 @@ def _fault_text(body: bytes) -> str | None:
     except EsendexError:
         return None
     for elem in root.iter():
-        if _local(elem.tag) == 'faultstring' and elem.text:
+        if _local(elem.tag) == 'faultstring' and (elem.text or '').strip():
             return elem.text
         if _local(elem.tag) == 'Reason':
-            texts = [child.text for child in elem if child.text]
+            texts = [child.text for child in elem if (child.text or '').strip()]
             if texts:
                 return texts[0]
     return None
@@ -239,8 +240,8 @@ def _fault_text(body: bytes) -> str | None:
 
 def excerpt(body: bytes, content_type: str = '') -> str:
     """Return one short line that tells a person what the answer said."""
-    text = body[:64 * 1024].decode('utf-8', 'replace')
-    kind = content_type.lower()
+    raw = body[:64 * 1024].decode('utf-8', 'replace')
+    text, kind = raw, content_type.lower()
     if not text.strip():
         return '(empty body)'
     if 'html' in kind or text.lstrip()[:15].lower().startswith(('<!doctype html', '<html')):
@@ -249,7 +250,7 @@ def excerpt(body: bytes, content_type: str = '') -> str:
         text = _fault_text(body[:64 * 1024]) or text
     elif 'plain' in kind:
         text = text.strip().splitlines()[0]
-    line = ' '.join(text.split())
+    line = ' '.join(text.split()) or ' '.join(raw.split())
     return line if len(line) <= EXCERPT_CHARS else line[:EXCERPT_CHARS - 3] + '...'
 
 
@@ -259,10 +260,12 @@ def backoff(attempt: int, retry_after: str | None = None) -> float:
     """Seconds to wait before the next attempt: Retry-After if given, else 0.5 s doubling; at most 60 s."""
     if retry_after is not None:
         try:
-            return min(max(float(retry_after.strip()), 0.0), MAX_WAIT)
+            seconds = float(retry_after.strip())
         except ValueError:
-            pass  # an HTTP-date or garbage: fall back to the exponential wait
-    return min(FIRST_WAIT * 2 ** (attempt - 1), MAX_WAIT)
+            seconds = math.nan  # an HTTP-date or garbage: fall back to the exponential wait
+        if not math.isnan(seconds):
+            return min(max(seconds, 0.0), MAX_WAIT)
+    return min(FIRST_WAIT * 2 ** min(attempt - 1, 16), MAX_WAIT)
 
 
 def _cause(exc: BaseException) -> str:
@@ -303,6 +306,7 @@ class EsendexClient:
         parts = urlsplit(self.api_url)
         self.host = parts.hostname if parts.port is None else f'{parts.hostname}:{parts.port}'
         self._secrets = [s for s in (license_key, parts.password) if s]
+        self._secret_bytes = [re.compile(re.escape(s.encode()), re.IGNORECASE) for s in self._secrets]
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_connections), max_retries=0)
         self._session.mount('http://', adapter)
@@ -327,6 +331,12 @@ class EsendexClient:
         for secret in self._secrets:
             text = re.sub(re.escape(secret), REDACTED, text, flags=re.IGNORECASE)
         return text
+
+    def _redact_body(self, body: bytes) -> bytes:
+        """Remove secrets from an answer before any excerpt of it is cut, so no part of one survives."""
+        for pattern in self._secret_bytes:
+            body = pattern.sub(REDACTED.encode(), body)
+        return body
 
     # -- the two methods ------------------------------------------------------------
 
@@ -437,7 +447,8 @@ class EsendexClient:
             if 300 <= status < 400:
                 location = display_url(response.headers.get('Location', '(none)'))
                 raise _Attempt(f'HTTP {status} redirect to {location}, which is not followed', retry=False, unknown=False, status=status)
-            return status, response.headers.get('Content-Type', ''), response.headers.get('Retry-After'), self._read(response, started)
+            body = self._redact_body(self._read(response, started))
+            return status, response.headers.get('Content-Type', ''), response.headers.get('Retry-After'), body
         finally:
             response.close()
 
