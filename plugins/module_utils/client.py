@@ -378,7 +378,7 @@ class EsendexClient:
                 with lock:
                     answers[index] = answer
 
-        helpers = [threading.Thread(target=work, daemon=True) for _ in range(min(concurrency, len(reference_ids)) - 1)]
+        helpers = [threading.Thread(target=work, daemon=True) for unused in range(min(concurrency, len(reference_ids)) - 1)]
         for thread in helpers:
             thread.start()
         work()
@@ -409,7 +409,7 @@ class EsendexClient:
 
     def _retrying(self, method: str, body: bytes, headers: dict, parse) -> Answer:
         where = f'{method} at {self.host}'
-        notes, unknown = [], False
+        notes, unknown, last = [], False, None
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             try:

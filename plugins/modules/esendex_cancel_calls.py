@@ -13,9 +13,9 @@ description:
   - Calls the Esendex US Voice Broadcast (PhoneNotify) API method C(CancelNotifyByReferenceID) once for each reference ID.
     The service cancels the calls of the account that carry that reference ID and are scheduled, and returns how many.
   - Calls already in progress or completed are never cancelled.
-  - Reports RV(changed) from the service's answer, V(true) only if at least one call was cancelled.
+  - Reports RV(ignore:changed) from the service's answer, V(true) only if at least one call was cancelled.
 author:
-  - esendex.us collection maintainers
+  - esendex.us maintainers (@esendex-us)
 extends_documentation_fragment:
   - esendex.us.esendex
   - esendex.us.esendex.voice
@@ -42,7 +42,7 @@ options:
 notes:
   - If cancelling one reference ID fails, no further reference ID is started. The failed result still carries
     RV(cancelled_count) and RV(cancelled_by_reference_id) for every reference ID that was answered, and
-    RV(changed=true) if any call was cancelled, so no cancellation goes unreported.
+    RV(ignore:changed=true) if any call was cancelled, so no cancellation goes unreported.
   - If an attempt reached the service but its answer was lost (a timeout or a dropped connection after the request
     was sent), the retry may find nothing left to cancel. The module then warns, naming the reference ID, that calls
     may have been cancelled which RV(cancelled_count) does not count.

@@ -13,9 +13,9 @@ description:
   - Calls the Esendex US Messaging API method C(CancelAllMessages), which cancels every message of the account
     that is scheduled for a future time or date.
   - Messages already sent or queued are not affected.
-  - Reports RV(changed) from the service's answer, not from the fact that a request was sent.
+  - Reports RV(ignore:changed) from the service's answer, not from the fact that a request was sent.
 author:
-  - esendex.us collection maintainers
+  - esendex.us maintainers (@esendex-us)
 extends_documentation_fragment:
   - esendex.us.esendex
   - esendex.us.esendex.messaging
@@ -54,7 +54,7 @@ RETURN = r'''
 cancelled:
   description:
     - The service's answer to C(CancelAllMessages). V(true) means the service reports that scheduled messages were cancelled.
-    - RV(changed) has the same value.
+    - RV(ignore:changed) has the same value.
   returned: success, except in check mode
   type: bool
   sample: true
