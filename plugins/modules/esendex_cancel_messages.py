@@ -20,8 +20,11 @@ extends_documentation_fragment:
   - esendex.us.esendex
   - esendex.us.esendex.messaging
 notes:
-  - The service answers only V(true) or V(false) ("whether the cancellation was successful"). An unknown license key
-    is most likely answered with V(false), which looks the same as "nothing to cancel".
+  - The service answers only V(true) or V(false) ("whether the cancellation was successful"). Esendex does not document
+    whether V(true) means that at least one message was cancelled or only that the request was processed; the bundled
+    emulator assumes the former, so a second run reports RV(ignore:changed=false). If the real service answers V(true)
+    when nothing was left to cancel, every run reports a change.
+  - An unknown license key is most likely answered with V(false), which looks the same as "nothing to cancel".
   - If an attempt reached the service but its answer was lost (a timeout or a dropped connection after the request
     was sent), the retry may find nothing left to cancel. The module then warns that messages may have been cancelled
     although RV(cancelled) says otherwise.
