@@ -475,7 +475,7 @@ class EsendexClient:
                     raise _Attempt(f'the answer from {self.host} did not arrive within {self.timeout:g} s', retry=True, unknown=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._transport_failure(exc) from None
-        if declared.isdigit() and size < int(declared):
+        if declared.isdigit() and size < int(declared) and status not in (204, 304):  # these carry no body, whatever they declare
             raise _Attempt(f'the connection to {self.host} closed after {size} of {declared} bytes of the answer', retry=True, unknown=True)
         return b''.join(chunks)
 
