@@ -18,6 +18,7 @@ import time
 import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 try:
@@ -44,8 +45,6 @@ _COUNT = re.compile(r'[0-9]{1,10}')
 _DTD = re.compile(r'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 _ERRNO = re.compile(r'\[Errno -?\d+\] ([^)\'"]+)')
-_HTML_DROP = re.compile(r'<(script|style|head)\b.*?</\1\s*>', re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r'<[^>]*>')
 _JSON_SPACE = ' \t\r\n'
 
 
@@ -150,7 +149,7 @@ def is_clear_text_url(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme != 'http':
         return False
-    host = parts.hostname or ''
+    host = (parts.hostname or '').rstrip('.')
     if host == 'localhost' or host.endswith('.localhost'):
         return False
     try:
@@ -238,6 +237,33 @@ def _fault_text(body: bytes) -> str | None:
     return None
 
 
+class _HTMLText(HTMLParser):
+    """Collect the visible text of an HTML page, in linear time."""
+
+    HIDDEN = frozenset(('head', 'script', 'style', 'title'))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts, self.hidden = [], 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.hidden += tag in self.HIDDEN
+
+    def handle_endtag(self, tag) -> None:
+        self.hidden -= tag in self.HIDDEN and self.hidden > 0
+
+    def handle_data(self, data) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _html_text(text: str) -> str:
+    parser = _HTMLText()
+    parser.feed(text)
+    parser.close()
+    return ' '.join(parser.parts)
+
+
 def excerpt(body: bytes, content_type: str = '') -> str:
     """Return one short line that tells a person what the answer said."""
     raw = body[:64 * 1024].decode('utf-8', 'replace')
@@ -245,7 +271,7 @@ def excerpt(body: bytes, content_type: str = '') -> str:
     if not text.strip():
         return '(empty body)'
     if 'html' in kind or text.lstrip()[:15].lower().startswith(('<!doctype html', '<html')):
-        text = _TAG.sub(' ', _HTML_DROP.sub(' ', text))
+        text = _html_text(text[:16 * 1024])  # a page's message is near its top; the parser slows on long broken tags
     elif 'xml' in kind or text.lstrip().startswith('<'):
         text = _fault_text(body[:64 * 1024]) or text
     elif 'plain' in kind:
@@ -269,14 +295,23 @@ def backoff(attempt: int, retry_after: str | None = None) -> float:
 
 
 def _cause(exc: BaseException) -> str:
-    """Name the low-level cause of a transport failure in a few words."""
-    seen = exc
-    while seen is not None:
-        found = _ERRNO.search(str(seen))
+    """Name the low-level cause of a transport failure in a few words: an errno text, else the innermost error."""
+    found = _ERRNO.search(str(exc))
+    if found:
+        return found.group(1).strip()
+    inner, seen = exc, set()
+    while id(inner) not in seen:
+        seen.add(id(inner))
+        nested = [arg for arg in inner.args if isinstance(arg, BaseException)] + [inner.__cause__ or inner.__context__]
+        nested = [item for item in nested if item is not None]
+        if not nested:
+            break
+        inner = nested[0]
+        found = _ERRNO.search(str(inner))
         if found:
             return found.group(1).strip()
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
+    words = ' '.join(str(inner).split())[:120]
+    return f'{type(inner).__name__}: {words}' if words else type(inner).__name__
 
 
 class _Attempt(Exception):
@@ -305,7 +340,7 @@ class EsendexClient:
         self._sleep = sleep
         parts = urlsplit(self.api_url)
         self.host = parts.hostname if parts.port is None else f'{parts.hostname}:{parts.port}'
-        self._secrets = [s for s in (license_key, parts.password) if s]
+        self._secrets = [s for s in (license_key, license_key.replace('-', ''), parts.password) if s]
         self._secret_bytes = [re.compile(re.escape(s.encode()), re.IGNORECASE) for s in self._secrets]
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_connections), max_retries=0)
