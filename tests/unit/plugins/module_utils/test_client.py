@@ -1,0 +1,447 @@
+# Copyright (c) 2026, esendex.us collection maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""EsendexClient over real HTTP against the in-process emulator (the `emulator` fixture of tests/unit/conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable, NamedTuple
+
+import pytest
+import urllib3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.esendex.us.plugins.module_utils.client import (
+    COLLECTION_VERSION,
+    EsendexBulkError,
+    EsendexError,
+    EsendexHTTPError,
+    EsendexResponseError,
+    EsendexTransportError,
+    EsendexClient,
+)
+
+KEY = '3d8b5f1e-c27a-4e96-8f40-a1b9c6d2e7f5'
+OTHER_KEY = 'e0a4c9d7-1b36-4f58-92ce-7d5a08b3f1c6'
+PASSWORD = 'Vw9-apiurl-secret-Lq2x'
+RID = 'spring-sale-2026'
+MIB = 1024 * 1024
+
+
+class Method(NamedTuple):
+    """One API method on an account seeded with something to cancel."""
+
+    url: str
+    path: str
+    run: Callable[[EsendexClient], Any]
+    content_type: str
+    body: str
+    done: object  # the answer when something was cancelled
+    nothing: object  # the answer when nothing was left
+    cancelled: int  # how many items the emulator records as cancelled by the first call
+
+
+METHODS = {
+    'messages': lambda em: Method(em.messaging_url, '/Messaging.svc/CancelAllMessages', EsendexClient.cancel_all_messages,
+                                  'application/json', f'"{KEY}"', True, False, 2),
+    'calls': lambda em: Method(em.voice_url, '/NotifyWS/PhoneNotify.asmx/CancelNotifyByReferenceID',
+                               lambda client: client.cancel_by_reference_id(RID),
+                               'application/x-www-form-urlencoded', f'ReferenceID={RID}&LicenseKey={KEY}', 3, 0, 3),
+}
+
+
+@pytest.fixture(params=sorted(METHODS))
+def method(request, emulator) -> Method:
+    """Each method (or the one given by indirect parametrization) with two messages and three calls to cancel."""
+    emulator.add_account(KEY, messages=[{'to': '+15550100'}, {'to': '+15550101'}, {'to': '+15550102', 'status': 'sent'}],
+                         calls=[{'reference_id': RID}] * 3 + [{'reference_id': RID, 'status': 'in_progress'}, {'reference_id': 'other'}])
+    emulator.add_account(OTHER_KEY, messages=[{'to': '+15550199'}], calls=[{'reference_id': RID}])
+    return METHODS[request.param](emulator)
+
+
+@pytest.fixture
+def waits() -> list:
+    """The back-off waits the clients made (their injected sleep)."""
+    return []
+
+
+@pytest.fixture
+def connect(waits):
+    """Make clients that record their waits instead of sleeping; close them afterwards."""
+    clients = []
+
+    def make(url: str, **options) -> EsendexClient:
+        clients.append(EsendexClient(KEY, url, **{'timeout': 5.0, 'retries': 3, 'sleep': waits.append, **options}))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def sent(emulator) -> list:
+    """The requests the emulator received; none may carry the key in its path or query string."""
+    log = emulator.requests()
+    for entry in log:
+        assert KEY not in (entry['path'] + '?' + entry['query']).lower()
+    return log
+
+
+def leaks(text: str, secret: str = KEY) -> bool:
+    """Tell whether any 8 characters of the secret, in any case, are in the text."""
+    return any(secret[i:i + 8].lower() in text.lower() for i in range(len(secret) - 7))
+
+
+def respond(status: int, count: int = 1, **fields) -> dict:
+    return {'type': 'respond', 'status': status, 'count': count, **fields}
+
+
+def fails(call, client, error=EsendexError) -> EsendexError:
+    """Run call(client), expect `error`; check its message is one line without the key; return it."""
+    with pytest.raises(error) as caught:
+        call(client)
+    msg = str(caught.value)
+    assert len(msg.splitlines()) == 1 and not leaks(msg), msg
+    return caught.value
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return f'http://127.0.0.1:{sock.getsockname()[1]}/Messaging.svc'
+
+
+# ---------------------------------------------------------------- the exact requests, good answers
+
+def test_each_method_makes_one_post_with_the_key_only_in_the_body(method, emulator, connect):
+    client = connect(method.url)
+    first, second = method.run(client), method.run(client)
+    assert (first.value, first.attempts, first.outcome_unknown) == (method.done, 1, False)
+    assert (second.value, second.attempts) == (method.nothing, 1)
+    log = sent(emulator)
+    assert len(log) == 2
+    for entry in log:
+        headers = {name.lower(): value for name, value in entry['headers'].items()}
+        assert (entry['method'], entry['path'], entry['query'], entry['body']) == ('POST', method.path, '', method.body)
+        assert headers['content-type'] == method.content_type
+        assert headers['accept'] == ('application/json' if method.content_type == 'application/json' else 'text/xml')
+        assert re.match(rf'esendex\.us/{re.escape(COLLECTION_VERSION)} ', headers['user-agent'])
+    record = emulator.cancellations()
+    assert [(c['license_key'], c['count']) for c in record] == [(KEY, method.cancelled), (KEY, 0)]
+
+
+@pytest.mark.parametrize('reference_id', ['a&b=c d+e%20/?#;', 'caf\u00e9-\u65e5\u672c-\U0001f4de', 'LicenseKey=' + OTHER_KEY])
+def test_reference_ids_are_form_encoded(emulator, connect, reference_id):
+    emulator.add_account(KEY, calls=[{'reference_id': reference_id}] * 2 + [{'reference_id': 'a'}])
+    emulator.add_account(OTHER_KEY, calls=[{'reference_id': 'a'}])
+    assert connect(emulator.voice_url).cancel_by_reference_id(reference_id).value == 2
+    assert [(c['license_key'], c['reference_id'], c['count']) for c in emulator.cancellations()] == [(KEY, reference_id, 2)]
+
+
+def test_trailing_slash_and_context_manager(emulator):
+    emulator.add_account(KEY, messages=[{}])
+    with EsendexClient(KEY, emulator.messaging_url + '/') as client:
+        assert client.cancel_all_messages().value is True
+    assert [entry['path'] for entry in sent(emulator)] == ['/Messaging.svc/CancelAllMessages']
+
+
+# ---------------------------------------------------------------- retries
+
+@pytest.mark.parametrize('statuses', [(503,), (502, 504), (503, 502, 504), (429,)])
+def test_retryable_statuses_then_success(method, emulator, connect, waits, statuses):
+    emulator.add_faults(*[respond(status, body='Service Unavailable') for status in statuses])
+    answer = method.run(connect(method.url))
+    assert (answer.value, answer.attempts) == (method.done, len(statuses) + 1)
+    assert answer.outcome_unknown is bool({502, 504} & set(statuses))
+    assert waits == [0.5, 1.0, 2.0][:len(statuses)]
+    assert len(sent(emulator)) == len(statuses) + 1
+
+
+@pytest.mark.parametrize('retry_after, wait', [('1', 1.0), ('0', 0.0), ('120', 60.0), ('Fri, 31 Dec 1999 23:59:59 GMT', 0.5), ('nan', 0.5)])
+def test_retry_after_is_honoured_and_capped(emulator, connect, waits, retry_after, wait):
+    emulator.add_account(KEY, messages=[{}])
+    emulator.add_faults(respond(429, headers={'Retry-After': retry_after}))
+    assert connect(emulator.messaging_url).cancel_all_messages().value is True
+    assert waits == [wait]
+
+
+@pytest.mark.parametrize('retries', [0, 1, 3])
+def test_persistent_503_gives_up_after_retries_plus_one_attempts(method, emulator, connect, waits, retries):
+    emulator.add_faults(respond(503, count=10, body='Service Unavailable'))
+    error = fails(method.run, connect(method.url, retries=retries), EsendexHTTPError)
+    assert error.status == 503 and 'HTTP 503: Service Unavailable' in str(error)
+    assert (f'after {retries + 1} attempts' in str(error)) is (retries > 0)
+    assert len(sent(emulator)) == retries + 1 and waits == [0.5, 1.0, 2.0][:retries]
+    assert emulator.cancellations() == []
+
+
+SOAP_FAULT = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+              '<soap:Fault><faultcode>soap:Server</faultcode><faultstring>Server was unable to process request. ---&gt; Timeout expired.'
+              '</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>')
+ASMX_TEXT = ('System.InvalidOperationException: Missing parameter: ReferenceID.\r\n'
+             '   at System.Web.Services.Protocols.ValueCollectionParameterReader.Read(NameValueCollection collection)\r\n')
+WCF_HTML = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "x.dtd">\n'
+            '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Request Error</title></head><body><div id="content">'
+            '<p class="heading1">Request Error</p><p>The server encountered an error processing the request.</p></div></body></html>')
+
+
+@pytest.mark.parametrize('status, body, content_type, text', [
+    (500, SOAP_FAULT, 'text/xml; charset=utf-8', 'HTTP 500: Server was unable to process request. ---> Timeout expired.'),
+    (500, ASMX_TEXT, 'text/plain; charset=utf-8', 'HTTP 500: System.InvalidOperationException: Missing parameter: ReferenceID.'),
+    (400, WCF_HTML, 'text/html', 'HTTP 400: Request Error The server encountered an error processing the request.'),
+    (500, WCF_HTML, 'text/html', 'HTTP 500: Request Error The server encountered an error processing the request.'),
+    (401, '', 'text/plain', 'HTTP 401: (empty body)'),
+    (404, 'Not Found', 'text/plain', 'HTTP 404: Not Found'),
+])
+def test_other_errors_fail_at_once_with_the_fault_text(method, emulator, connect, waits, status, body, content_type, text):
+    emulator.add_faults(respond(status, count=5, body=body, content_type=content_type))
+    error = fails(method.run, connect(method.url), EsendexHTTPError)
+    assert error.status == status and str(error).endswith(text) and 'attempts' not in str(error)
+    assert len(sent(emulator)) == 1 and waits == []
+
+
+# ---------------------------------------------------------------- no answer at all
+
+@pytest.mark.parametrize('url, host, cause', [
+    (closed_port_url, r'127\.0\.0\.1:\d+', 'Connection refused'),
+    (lambda: 'https://esendex-unit-test.invalid/Messaging.svc', r'esendex-unit-test\.invalid', r'\w+'),
+])
+def test_no_connection_names_host_and_cause(connect, waits, url, host, cause):
+    error = fails(EsendexClient.cancel_all_messages, connect(url(), retries=2), EsendexTransportError)
+    assert re.search(rf'after 3 attempts: could not connect to {host}: {cause}', str(error)), str(error)
+    assert error.outcome_unknown is False and waits == [0.5, 1.0]
+
+
+def test_hang_past_the_timeout_fails_after_each_attempt_timed_out(method, emulator, connect, waits):
+    emulator.add_faults({'type': 'hang', 'seconds': 30, 'count': 3})
+    started = time.monotonic()
+    error = fails(method.run, connect(method.url, timeout=0.25, retries=2), EsendexTransportError)
+    assert time.monotonic() - started < 3 * 0.25 + 5  # the emulator would hang for 30 s per attempt
+    assert 'after 3 attempts: no answer from' in str(error) and 'within 0.25 s' in str(error)
+    assert error.outcome_unknown is True and waits == [0.5, 1.0]
+    assert len(sent(emulator)) <= 3  # a loaded machine may time a request out before the emulator has logged it
+
+
+@pytest.mark.parametrize('fault, processed', [
+    ({'type': 'drop'}, False),
+    ({'type': 'drop', 'process': True}, True),
+    ({'type': 'truncate', 'process': False}, False),
+    ({'type': 'truncate'}, True),
+    ({'type': 'hang', 'seconds': 30, 'process': True}, True),
+])
+def test_a_lost_answer_is_retried_and_reported_as_unknown(method, emulator, connect, fault, processed):
+    emulator.add_faults(dict(fault, count=1))
+    answer = method.run(connect(method.url, timeout=1.0))  # time for the emulator to process the hung request first
+    assert answer.value == (method.nothing if processed else method.done)
+    assert answer.attempts == 2 and answer.outcome_unknown is True
+    assert len(answer.notes) == 1 and answer.notes[0].startswith('attempt 1 may have reached the service') and not leaks(answer.notes[0])
+    assert [c['count'] for c in emulator.cancellations()] == ([method.cancelled, 0] if processed else [method.cancelled])
+
+
+@pytest.mark.parametrize('fault', [{'type': 'drop'}, {'type': 'truncate'}, {'type': 'truncate', 'bytes': 0}])
+def test_a_connection_lost_every_time_fails_cleanly(method, emulator, connect, waits, fault):
+    emulator.add_faults(dict(fault, count=10))
+    error = fails(method.run, connect(method.url, retries=2), EsendexTransportError)
+    assert 'after 3 attempts' in str(error) and error.outcome_unknown is True
+    assert len(sent(emulator)) == 3 and waits == [0.5, 1.0]
+
+
+# ---------------------------------------------------------------- answers that are refused
+
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
+def test_redirects_are_not_followed(method, emulator, connect, waits, status):
+    target = method.url.replace('http://', f'http://user:{PASSWORD}@') + '/Elsewhere'
+    emulator.add_faults(respond(status, headers={'Location': target}))
+    error = fails(method.run, connect(method.url), EsendexHTTPError)
+    assert error.status == status and 'not followed' in str(error) and PASSWORD not in str(error)
+    assert [entry['path'] for entry in sent(emulator)] == [method.path] and waits == []
+
+
+BILLION_LAUGHS = ('<!DOCTYPE int [<!ENTITY a "1"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+                  '<int>&c;</int>')
+
+
+@pytest.mark.parametrize('method, status, body, content_type', [
+    ('calls', 200, '<int xmlns="https://ws.esendex.us/NotifyWS/">-1</int>', 'text/xml'),
+    ('calls', 200, '<int>2.5</int>', 'text/xml'),
+    ('calls', 200, '<int>many</int>', 'text/xml'),
+    ('calls', 200, '<int>' + '7' * 5000 + '</int>', 'text/xml'),
+    ('calls', 200, BILLION_LAUGHS, 'text/xml'),
+    ('calls', 200, '<int>3', 'text/xml'),
+    ('calls', 200, '<html><body>Maintenance</body></html>', 'text/html'),
+    ('calls', 200, '', 'text/xml'),
+    ('messages', 200, '"true"', 'application/json'),
+    ('messages', 200, '1', 'application/json'),
+    ('messages', 200, '{"d":true}', 'application/json'),
+    ('messages', 200, 'null', 'application/json'),
+    ('messages', 200, '<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>', 'application/xml'),
+    ('messages', 200, '', 'application/json'),
+    ('messages', 204, 'true', 'application/json'),  # a 204 has no content, whatever its Content-Length says: nothing was cut off
+    ('calls', 204, '<int>3</int>', 'text/xml'),
+], indirect=['method'])
+def test_answers_that_are_not_what_the_method_returns_fail_at_once(method, emulator, connect, waits, status, body, content_type):
+    emulator.add_faults(respond(status, count=5, body=body, content_type=content_type))
+    assert 'could not be understood' in str(fails(method.run, connect(method.url), EsendexResponseError))
+    assert len(sent(emulator)) == 1 and waits == []
+
+
+def test_compressed_answer_is_refused(method, emulator, connect):
+    emulator.add_faults(respond(200, body='true', headers={'Content-Encoding': 'gzip'}))
+    assert "Content-Encoding 'gzip'" in str(fails(method.run, connect(method.url), EsendexResponseError))
+    assert len(sent(emulator)) == 1
+
+
+@contextlib.contextmanager
+def raw_server(head: bytes, chunks: int, chunk: bytes):
+    """Serve one connection: read the request, answer `head` then `chunks` times `chunk`; count the bytes it got out."""
+    listener = socket.create_server(('127.0.0.1', 0))
+    written = [0]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError), listener.accept()[0] as conn:  # OSError: the client went away, or never came
+            conn.recv(65536)
+            conn.sendall(head)
+            for count in range(1, chunks + 1):
+                conn.sendall(chunk)
+                written[0] = count * len(chunk)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{listener.getsockname()[1]}/Messaging.svc', written
+    finally:
+        listener.close()
+        thread.join(10)
+
+
+@pytest.mark.parametrize('framing, chunk', [
+    (b'Content-Length: %d\r\n' % (256 * MIB), b'x' * 65536),
+    (b'Transfer-Encoding: chunked\r\n', b'10000\r\n' + b'x' * 65536 + b'\r\n'),
+    (b'Connection: close\r\n', b'x' * 65536),
+])
+def test_answers_over_1_mib_are_refused_without_reading_them_all(connect, waits, framing, chunk):
+    head = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n' + framing + b'\r\n'
+    with raw_server(head, 4096, chunk) as (url, written):
+        error = fails(EsendexClient.cancel_all_messages, connect(url, retries=2), EsendexResponseError)
+    assert 'over the 1 MiB limit' in str(error) and waits == []
+    assert written[0] < 64 * MIB  # 256 MiB were on offer; socket buffers hold a few MiB at most
+
+
+# ---------------------------------------------------------------- secrets in answers and in api_url
+
+ECHOES = [
+    (500, 'Invalid license key {license_key} for this account.'),
+    (500, SOAP_FAULT.replace('Timeout expired.', 'License key {license_key} is not valid.')),
+    (500, 'Invalid license key ' + KEY.upper() + '.'),
+    (500, 'E' * 150 + ' license key {license_key} rejected'),
+    (500, 'E' * 150 + ' license key ' + KEY.upper() + ' rejected'),
+    (200, 'Unexpected: ' + 'E' * 160 + ' {license_key}'),
+]
+
+
+@pytest.mark.parametrize('status, template', ECHOES)
+def test_a_key_echoed_by_the_service_is_removed(method, emulator, connect, status, template):
+    emulator.add_faults(respond(status, count=5, body_template=template, content_type='text/plain'))
+    msg = str(fails(method.run, connect(method.url, retries=0)))
+    assert status == 200 or '********' in msg  # an error status is always quoted; a 200 answer only when it is not XML
+
+
+@pytest.mark.parametrize('fault, url', [
+    (respond(503, count=5, body_template='no access for {license_key}'), lambda em: em.messaging_url),
+    (respond(307, headers={'Location': f'http://user:{PASSWORD}@elsewhere.example/x'}), lambda em: em.messaging_url),
+    ({'type': 'drop', 'count': 5}, lambda em: em.messaging_url),
+    ({'type': 'hang', 'count': 5}, lambda em: em.messaging_url),
+    (None, lambda em: closed_port_url()),
+    (None, lambda em: 'http://esendex-unit-test.invalid/Messaging.svc'),
+])
+def test_a_password_in_api_url_is_never_shown(emulator, connect, fault, url):
+    emulator.add_faults(*[fault] if fault else [])
+    client = connect(url(emulator).replace('http://', f'http://user:{PASSWORD}@', 1), retries=1, timeout=0.25)
+    assert not leaks(str(fails(EsendexClient.cancel_all_messages, client)), PASSWORD)
+
+
+# ---------------------------------------------------------------- many reference IDs
+
+IDS = ['window-1', 'window-2', 'window-3', 'window-4', 'window-5']
+COUNTS = [2, 0, 1, 3, 1]
+
+
+@pytest.fixture
+def campaigns(emulator):
+    """Calls for IDS (COUNTS of them each, plus one in progress) on KEY, and the same IDs on another account."""
+    calls = [{'reference_id': rid} for rid in Counter(dict(zip(IDS, COUNTS))).elements()]
+    emulator.add_account(KEY, calls=calls + [{'reference_id': rid, 'status': 'in_progress'} for rid in IDS])
+    emulator.add_account(OTHER_KEY, calls=[{'reference_id': rid} for rid in IDS])
+    return emulator
+
+
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_reference_ids_answered_in_input_order(campaigns, connect, concurrency):
+    campaigns.add_faults({'type': 'delay', 'seconds': 0.2})  # the first request to arrive finishes last
+    answers = connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(IDS, concurrency)
+    assert list(answers) == IDS and [answers[rid].value for rid in IDS] == COUNTS
+    assert sorted((c['reference_id'], c['count']) for c in campaigns.cancellations()) == sorted(zip(IDS, COUNTS))
+    assert all(c['license_key'] == KEY for c in campaigns.cancellations())
+
+
+@pytest.mark.parametrize('concurrency, answered', [(1, 2), (4, 3)])
+def test_a_failure_on_the_third_id_reports_what_was_done(campaigns, connect, concurrency, answered):
+    slow = {'type': 'delay', 'seconds': 0.5}
+    campaigns.add_faults(dict(slow, count=2), respond(500, body='Server Error'), slow)  # the third request to arrive fails at once
+    with pytest.raises(EsendexBulkError) as caught:
+        connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(IDS, concurrency)
+    error = caught.value
+    assert error.failed_id in str(error) and 'HTTP 500: Server Error' in str(error) and error.outcome_unknown is False
+    assert len(error.done) == answered and error.not_attempted == IDS[answered + 1:]  # none started after the failure
+    assert list(error.done) == [rid for rid in IDS if rid in error.done] and sorted([*error.done, error.failed_id]) == IDS[:answered + 1]
+    record = {c['reference_id']: c['count'] for c in campaigns.cancellations()}
+    assert {rid: answer.value for rid, answer in error.done.items()} == record  # every cancellation is reported
+    assert len(sent(campaigns)) == answered + 1
+
+
+@pytest.mark.parametrize('concurrency, most', [(1, 1), (4, 4)])
+def test_connections_are_reused(campaigns, connect, monkeypatch, concurrency, most):
+    opened = []
+    create = urllib3.util.connection.create_connection
+    monkeypatch.setattr(urllib3.util.connection, 'create_connection', lambda *args, **kwargs: opened.append(args) or create(*args, **kwargs))
+    campaigns.add_faults(respond(503))  # a retried error answer keeps the connection too
+    campaigns.set_latency(0.02)  # so that concurrent requests overlap
+    ids = [f'{rid}-{n}' for n in range(3) for rid in IDS]
+    answers = connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(ids, concurrency)
+    assert len(answers) == 15 and len(sent(campaigns)) == 16
+    assert 1 <= len(opened) <= most
+
+
+# ---------------------------------------------------------------- any answer at all
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(METHODS)), status=st.integers(200, 599),
+       body=st.lists(st.one_of(st.text(max_size=20), st.sampled_from(['{license_key}', 'true', '<int>', '</int>', '7', '<!DOCTYPE'])),
+                     max_size=6).map(''.join),
+       content_type=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
+def test_any_answer_gives_a_valid_value_or_the_clients_own_error(emulator, kind, status, body, content_type):
+    emulator.reset()
+    emulator.add_account(KEY, messages=[{}], calls=[{'reference_id': RID}])
+    emulator.add_faults(respond(status, count=2, body_template=body, content_type=content_type))
+    method = METHODS[kind](emulator)
+    waits = []
+    with EsendexClient(KEY, method.url, timeout=5, retries=1, sleep=waits.append) as client:
+        try:
+            answer = method.run(client)
+        except EsendexError as exc:
+            assert len(str(exc).splitlines()) == 1 and not leaks(str(exc))
+            assert getattr(exc, 'status', status) == status
+        else:
+            assert 200 <= status < 300
+            assert isinstance(answer.value, int) and isinstance(answer.value, bool) is (kind == 'messages') and answer.value >= 0
+    assert len(emulator.requests()) == (2 if status in (429, 502, 503, 504) else 1)
+    assert waits == ([0.5] if status in (429, 502, 503, 504) else [])

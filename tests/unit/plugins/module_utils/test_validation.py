@@ -1,0 +1,418 @@
+# Copyright (c) 2026, esendex.us collection maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The client's validators and parsers, without HTTP: examples, then hypothesis properties."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.esendex.us.plugins.module_utils.client import (
+    EsendexError,
+    EsendexInputError,
+    EsendexResponseError,
+    backoff,
+    display_url,
+    excerpt,
+    is_clear_text_url,
+    normalize_reference_ids,
+    parse_count,
+    parse_json_bool,
+    parse_xml,
+    validate_api_url,
+    validate_license_key,
+    validate_settings,
+)
+
+KEY = '5e7f3c2a-9d41-4b8e-a0c6-f1d2b3e4a5c6'
+GUID_SHAPE = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+PASSWORD = 'Qx7-urlpass-Zk93wq'
+NS = b'xmlns="https://ws.esendex.us/NotifyWS/"'
+MAX_EXCERPT = 200
+
+PROPERTY = settings(max_examples=200, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def one_line(msg: str) -> bool:
+    return bool(msg) and len(msg.splitlines()) == 1
+
+
+def input_error(func, *args) -> str:
+    """Call func, expect EsendexInputError, return its one-line message."""
+    with pytest.raises(EsendexInputError) as caught:
+        func(*args)
+    msg = str(caught.value)
+    assert one_line(msg), msg
+    return msg
+
+
+# ---------------------------------------------------------------- license_key
+
+@pytest.mark.parametrize('value', [KEY, KEY.upper(), '00000000-0000-0000-0000-000000000000', 'aBcDeF01-2345-6789-abcd-EF0123456789'])
+def test_license_key_accepts_guids(value):
+    assert validate_license_key(value) == value
+
+
+@pytest.mark.parametrize('value', [
+    '', 'not-a-license-key', KEY[:-1], KEY + '0', f'{{{KEY}}}', ' ' + KEY, KEY + '\n', KEY.replace('-', ''),
+    KEY.replace('-', ' '), KEY.replace('5', 'g', 1), KEY.replace('a', '\uff41'), KEY.replace('3', '\u0663'), None, 12345, [KEY],
+])
+def test_license_key_rejects_anything_else_without_echoing_it(value):
+    msg = input_error(validate_license_key, value)
+    assert msg.startswith('license_key ')
+    assert msg == input_error(validate_license_key, 'x')  # one fixed message: nothing of the value is in it
+
+
+def _mutate(guid: str, index: int, char: str) -> str:
+    index %= len(guid) + 1
+    return guid[:index] + char + guid[index + 1:]
+
+
+KEY_CANDIDATES = st.one_of(
+    st.text(),
+    st.from_regex(GUID_SHAPE, fullmatch=True),
+    st.builds(_mutate, st.from_regex(GUID_SHAPE, fullmatch=True), st.integers(0, 40), st.characters()),
+    st.builds('{0}{1}{2}'.format, st.text(max_size=2), st.from_regex(GUID_SHAPE, fullmatch=True), st.text(max_size=2)),
+)
+
+
+@PROPERTY
+@given(KEY_CANDIDATES)
+def test_any_license_key_is_a_guid_or_refused_without_being_echoed(value):
+    try:
+        accepted = validate_license_key(value)
+    except EsendexInputError as exc:
+        assert not GUID_SHAPE.fullmatch(value)
+        assert str(exc) == input_error(validate_license_key, '')  # one fixed message, so nothing of the value is in it
+    else:
+        assert accepted == value and len(value) == 36 and value.isascii() and GUID_SHAPE.fullmatch(value)
+
+
+# ---------------------------------------------------------------- api_url
+
+@pytest.mark.parametrize('value, expected', [
+    ('https://messaging.esendex.us/Messaging.svc', 'https://messaging.esendex.us/Messaging.svc'),
+    ('https://ws.esendex.us/NotifyWS/PhoneNotify.asmx/', 'https://ws.esendex.us/NotifyWS/PhoneNotify.asmx'),
+    ('http://127.0.0.1:8080/Messaging.svc//', 'http://127.0.0.1:8080/Messaging.svc'),
+    ('http://[::1]:65535', 'http://[::1]:65535'),
+    ('HTTPS://Example.COM/x/', 'HTTPS://Example.COM/x'),
+    (f'https://user:{PASSWORD}@proxy.example.com/api/', f'https://user:{PASSWORD}@proxy.example.com/api'),
+])
+def test_api_url_accepted_without_trailing_slash(value, expected):
+    assert validate_api_url(value) == expected
+
+
+@pytest.mark.parametrize('value, problem', [
+    ('', 'scheme and a host'),
+    ('messaging.esendex.us/Messaging.svc', 'scheme and a host'),
+    ('ftp://messaging.esendex.us/Messaging.svc', 'scheme and a host'),
+    ('https://', 'scheme and a host'),
+    ('https:///Messaging.svc', 'scheme and a host'),
+    ('https://h.example/x?LicenseKey=1', 'no query string or fragment'),
+    ('https://h.example/x#top', 'no query string or fragment'),
+    ('https://h.example/x?', 'no query string or fragment'),
+    ('https://h.example:99999/x', 'cannot be parsed'),
+    ('https://h.example:port/x', 'cannot be parsed'),
+    ('https://[::1/x', 'cannot be parsed'),
+    ('https://h.example/Messaging svc', 'white space or control'),
+    ('https://h.example/x\t', 'white space or control'),
+    ('https://h.example/x\x00y', 'white space or control'),
+    ('https://h.example/x\x85', 'white space or control'),
+])
+def test_api_url_refused_with_the_reason(value, problem):
+    msg = input_error(validate_api_url, value)
+    assert msg.startswith('api_url ') and problem in msg
+
+
+@pytest.mark.parametrize('value', [
+    f'https://user:{PASSWORD}@h.example:99999/x', f'https://user:{PASSWORD}@h.example/x?q=1', f'ftp://user:{PASSWORD}@h.example/',
+    f'https://user:{PASSWORD}@h.example/a b', f'https://user:{PASSWORD}@[::1/x', f'https://:{PASSWORD}@h.example/x#f',
+])
+def test_api_url_password_is_never_echoed(value):
+    msg = input_error(validate_api_url, value)
+    assert PASSWORD not in msg and 'api_url' in msg
+
+
+@pytest.mark.parametrize('value, shown', [
+    (f'https://user:{PASSWORD}@h.example/x', 'https://user:********@h.example/x'),
+    (f'https://user:p@ss-{PASSWORD}@h.example:8443/x', 'https://user:********@h.example:8443/x'),
+    ('https://user@h.example/x', 'https://user@h.example/x'),
+    ('https://h.example/x', 'https://h.example/x'),
+])
+def test_display_url_hides_the_password(value, shown):
+    assert display_url(value) == shown
+
+
+@PROPERTY
+@given(st.one_of(st.text(), st.builds('{0}://{1}{2}'.format, st.sampled_from(['http', 'https', 'ftp', 'HTTP']), st.text(), st.text())))
+def test_any_api_url_is_a_base_url_or_refused_in_one_line(value):
+    try:
+        url = validate_api_url(value)
+    except EsendexInputError as exc:
+        assert one_line(str(exc)) and str(exc).startswith('api_url ')
+    else:
+        assert value.startswith(url) and not url.endswith('/') and not value[len(url):].strip('/')
+        assert url.lower().startswith(('http://', 'https://')) and not any(c.isspace() or unicodedata.category(c) == 'Cc' for c in url)
+
+
+@pytest.mark.parametrize('url, clear', [
+    ('https://messaging.esendex.us/Messaging.svc', False),
+    ('http://messaging.esendex.us/Messaging.svc', True),
+    ('http://10.1.2.3:8080/x', True),
+    ('http://localhost.example.com/x', True),
+    ('http://127.0.0.1.nip.io/x', True),
+    ('http://127.0.0.1:8080/x', False),
+    ('http://127.200.1.9/x', False),
+    ('http://[::1]:8080/x', False),
+    ('http://localhost/x', False),
+    ('http://LOCALHOST:9/x', False),
+    ('http://emulator.localhost/x', False),
+])
+def test_clear_text_url(url, clear):
+    assert is_clear_text_url(url) is clear
+
+
+# ---------------------------------------------------------------- timeout, retries
+
+@pytest.mark.parametrize('timeout, retries, option', [
+    (0, 3, 'timeout'), (-1.5, 3, 'timeout'), (float('nan'), 3, 'timeout'), (float('inf'), 3, 'timeout'), (float('-inf'), 3, 'timeout'),
+    (30.0, -1, 'retries'),
+])
+def test_settings_refused(timeout, retries, option):
+    assert input_error(validate_settings, timeout, retries).startswith(option + ' ')
+
+
+@pytest.mark.parametrize('timeout, retries', [(0.001, 0), (30.0, 3), (600, 1000)])
+def test_settings_accepted(timeout, retries):
+    assert validate_settings(timeout, retries) is None
+
+
+# ---------------------------------------------------------------- reference_ids
+
+def expected_ids(values: list):
+    """What the documentation promises: None for a refusal, else stripped, first occurrences, in order."""
+    stripped = [v.strip() if isinstance(v, str) else '' for v in values]
+    if not stripped or any(not s or any(unicodedata.category(c) == 'Cc' for c in s) for s in stripped):
+        return None
+    return list(dict.fromkeys(stripped))
+
+
+@pytest.mark.parametrize('values, expected', [
+    (['spring-sale-2026'], ['spring-sale-2026']),
+    ([' a ', 'b', 'a', '\ta\n', 'B'], ['a', 'b', 'B']),
+    (['\u00a0window-17\u2003', 'window-17'], ['window-17']),
+    (['camp\u00e4ign \u65e5\u672c', 'x y'], ['camp\u00e4ign \u65e5\u672c', 'x y']),
+    (['r' * 100000], ['r' * 100000]),
+])
+def test_reference_ids_normalised(values, expected):
+    assert normalize_reference_ids(values) == expected
+
+
+@pytest.mark.parametrize('values, where', [
+    ([], 'at least one'),
+    ([''], 'item 1 is empty'),
+    (['ok', '   '], 'item 2 is empty'),
+    (['ok', 'ok', '\u3000\n'], 'item 3 is empty'),
+    (['a\x00b'], 'item 1 contains a control character'),
+    (['ok', 'a\nb'], 'item 2 contains a control character'),
+    (['ok', 'a\x7fb'], 'item 2 contains a control character'),
+    (['a\x9fb'], 'item 1 contains a control character'),
+    ([None], 'item 1 is empty'),
+])
+def test_reference_ids_refused(values, where):
+    msg = input_error(normalize_reference_ids, values)
+    assert msg.startswith('reference_ids ') and where in msg
+
+
+def test_ten_thousand_reference_ids():
+    values = [f' campaign-{i % 5000} ' for i in range(10000)]
+    assert normalize_reference_ids(values) == [f'campaign-{i}' for i in range(5000)]
+    assert 'item 10001 contains a control character' in input_error(normalize_reference_ids, values + ['bad\x1b[0m'])
+
+
+@PROPERTY
+@given(st.one_of(
+    st.lists(st.text(), max_size=30),
+    st.lists(st.text(alphabet=st.characters(blacklist_categories=('Cc', 'Cs')), min_size=1, max_size=5), max_size=200),
+    st.lists(st.sampled_from(['a', ' a', 'b\t', '\u00a0', 'c\x01', '', 'd\u2028e', '\U0001f4de']), max_size=50),
+))
+def test_any_reference_ids_normalise_or_are_refused(values):
+    expected = expected_ids(values)
+    try:
+        got = normalize_reference_ids(values)
+    except EsendexInputError as exc:
+        assert expected is None and one_line(str(exc)) and str(exc).startswith('reference_ids ')
+    else:
+        assert got == expected
+
+
+# ---------------------------------------------------------------- backoff
+
+@pytest.mark.parametrize('attempt, retry_after, wait', [
+    (1, None, 0.5), (2, None, 1.0), (3, None, 2.0), (4, None, 4.0), (7, None, 32.0), (8, None, 60.0), (30, None, 60.0),
+    (1024, None, 60.0), (1025, None, 60.0),
+    (1, '1', 1.0), (5, ' 2 ', 2.0), (1, '0', 0.0), (1, '1.5', 1.5), (1, '61', 60.0), (1, '86400', 60.0), (1, '-5', 0.0),
+    (1, '1e400', 60.0), (2, 'Wed, 21 Oct 2015 07:28:00 GMT', 1.0), (3, 'soon', 2.0), (1, '', 0.5), (1, 'nan', 0.5),
+])
+def test_backoff(attempt, retry_after, wait):
+    assert backoff(attempt, retry_after) == wait
+
+
+@PROPERTY
+@given(st.integers(1, 5000), st.one_of(st.none(), st.text(), st.floats().map(str), st.integers().map(str)))
+def test_backoff_is_always_a_wait_from_0_to_60_seconds(attempt, retry_after):
+    wait = backoff(attempt, retry_after)
+    assert isinstance(wait, float) and not math.isnan(wait) and 0.0 <= wait <= 60.0
+
+
+# ---------------------------------------------------------------- parsers
+
+@pytest.mark.parametrize('body, count', [
+    (b'<int ' + NS + b'>3</int>', 3),
+    (b'<?xml version="1.0" encoding="utf-8"?>\r\n<int ' + NS + b'>0</int>', 0),
+    (b'\xef\xbb\xbf<int ' + NS + b'> 12\n</int>\n', 12),
+    (b'<int>2147483647</int>', 2147483647),
+    (b'<n:int xmlns:n="urn:other">7</n:int>', 7),
+])
+def test_parse_count(body, count):
+    assert parse_count(body) == count
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE int [<!ENTITY a "lollollollol">'
+                  + b''.join(b'<!ENTITY %c "%s">' % (ord('a') + i + 1, (b'&%c;' % (ord('a') + i)) * 10) for i in range(9))
+                  + b']><int>&j;</int>')
+DTD_BODIES = [
+    BILLION_LAUGHS,
+    b'<!DOCTYPE int [<!ENTITY x SYSTEM "file:///etc/passwd">]><int ' + NS + b'>&x;</int>',
+    b'<?xml version="1.0"?>\n<!doctype int><int>1</int>',
+    b'<int>1</int><!ENTITY e "x">',
+]
+
+
+@pytest.mark.parametrize('body', [
+    b'<int ' + NS + b'>-1</int>', b'<int>2.5</int>', b'<int>many</int>', b'<int>' + b'9' * 5000 + b'</int>', b'<int>2147483648</int>',
+    b'<int>+3</int>', b'<int>3 4</int>', b'<int></int>', b'<int>0x10</int>', '<int>\u0663</int>'.encode(), '<int>\uff13</int>'.encode(),
+    b'<int><b/>3</int>', b'<long>3</long>', b'<int>3', b'', b'   ', b'3', b'true', b'<html><body>Service Unavailable</body></html>',
+    b'<int>&lol;</int>', b'\xff\xfe<\x00i\x00n\x00t\x00>\x003\x00<\x00/\x00i\x00n\x00t\x00>\x00', b'<int>3</int>\xff',
+] + DTD_BODIES)
+def test_parse_count_refuses(body):
+    with pytest.raises(EsendexResponseError) as caught:
+        parse_count(body)
+    assert one_line(str(caught.value))
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize('body', DTD_BODIES)
+def test_parse_xml_refuses_dtds(body):
+    with pytest.raises(EsendexResponseError, match='DOCTYPE or entity'):
+        parse_xml(body)
+
+
+@pytest.mark.parametrize('body, value', [(b'true', True), (b'false', False), (b' \r\n\ttrue\n', True), (b'\xef\xbb\xbffalse', False)])
+def test_parse_json_bool(body, value):
+    assert parse_json_bool(body) is value
+
+
+@pytest.mark.parametrize('body', [
+    b'"true"', b'1', b'0', b'{"d":true}', b'{"d": false}', b'null', b'', b'True', b'FALSE', b'[true]', b'true true', b'tru',
+    b'true\x00', '\u00a0true'.encode(), b'\xfftrue', b'<boolean>true</boolean>',
+])
+def test_parse_json_bool_refuses(body):
+    with pytest.raises(EsendexResponseError, match='JSON literal true or false|not valid UTF-8'):
+        parse_json_bool(body)
+
+
+SOAP11_FAULT = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                b'<soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Server was unable to process request. '
+                b'---&gt; Object reference not set to an instance of an object.</faultstring><detail /></soap:Fault></soap:Body></soap:Envelope>')
+SOAP12_FAULT = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value>'
+                b'</s:Code><s:Reason><s:Text xml:lang="en-US">The license key is not valid.</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>')
+ASMX_TEXT = (b'System.InvalidOperationException: Request format is invalid: application/json.\r\n'
+             b'   at System.Web.Services.Protocols.HttpServerProtocol.ReadParameters()\r\n')
+WCF_HTML = (b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\r\n'
+            b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Request Error</title><style>BODY { color: #000000; }</style></head>'
+            b'<body><div id="content"><p class="heading1">Request Error</p><p>The server encountered an error processing the request. '
+            b'See server logs for more details.</p></div><script>var x = "<p>hidden</p>";</script></body></html>')
+
+
+@pytest.mark.parametrize('body, content_type, expected', [
+    (SOAP11_FAULT, 'text/xml; charset=utf-8', 'Server was unable to process request. ---> Object reference not set to an instance of an object.'),
+    (SOAP12_FAULT, 'application/soap+xml', 'The license key is not valid.'),
+    (SOAP11_FAULT, '', 'Server was unable to process request. ---> Object reference not set to an instance of an object.'),
+    (ASMX_TEXT, 'text/plain; charset=utf-8', 'System.InvalidOperationException: Request format is invalid: application/json.'),
+    (WCF_HTML, 'text/html', 'Request Error The server encountered an error processing the request. See server logs for more details.'),
+    (WCF_HTML, 'application/octet-stream', 'Request Error The server encountered an error processing the request. See server logs for more details.'),
+    (b'', 'text/plain', '(empty body)'),
+    (b' \r\n\t ', 'text/html', '(empty body)'),
+    (b'{"Message":\n  "An error has occurred."}', 'application/json', '{"Message": "An error has occurred."}'),
+    (b'<int>oops', 'text/xml', '<int>oops'),
+    (b'x' * 500, 'text/plain', 'x' * 197 + '...'),
+    (b'bad \xff byte', '', 'bad \ufffd byte'),
+])
+def test_excerpt(body, content_type, expected):
+    assert excerpt(body, content_type) == expected
+
+
+@pytest.mark.parametrize('body, content_type', [
+    (b'<html><body><br/></body></html>', 'text/html'),
+    (b'<s:Fault xmlns:s="s"><faultstring> </faultstring></s:Fault>', 'text/xml'),
+])
+def test_excerpt_says_something_about_a_body_that_is_not_empty(body, content_type):
+    assert excerpt(body, content_type).strip()
+
+
+# ---------------------------------------------------------------- properties of the parsers
+
+XML_PIECES = st.sampled_from([
+    '<int>', '</int>', '<int xmlns="https://ws.esendex.us/NotifyWS/">', '<n:int xmlns:n="u">', '</n:int>', '<!DOCTYPE int>',
+    '<!ENTITY e "x">', '&e;', '&amp;', '&#0;', '&#x10FFFF;', '<?xml version="1.0"?>', '<?xml version="1.0" encoding="utf-16"?>',
+    '<?xml version="1.0" encoding="bogus"?>', '<faultstring>', '</faultstring>', '<s:Reason xmlns:s="s">', '<s:Text>', '</s:Text>',
+    '</s:Reason>', '<html>', '<head>', '</head>', '<script>', '<style>', '</style>', '<![CDATA[', ']]>', '<!--', '-->', 'true', 'false',
+    '-1', '2.5', '42', '2147483648', ' ', '\r\n', '"', '{"d":', '}', '\ufeff', '\x00', '\u2028', '<', '>',
+])
+TEXTS = st.lists(st.one_of(XML_PIECES, st.text(max_size=6)), max_size=16).map(''.join)
+BODIES = st.one_of(
+    st.binary(max_size=400),
+    TEXTS.map(str.encode),
+    TEXTS.map(lambda text: text.encode('utf-16')),
+    st.integers().map(lambda n: b'<int %s>%d</int>' % (NS, n)),
+    st.sampled_from([BILLION_LAUGHS, SOAP11_FAULT, SOAP12_FAULT, WCF_HTML, ASMX_TEXT]),
+)
+CONTENT_TYPES = st.one_of(st.sampled_from(['', 'text/xml; charset=utf-8', 'application/json', 'text/html', 'text/plain', 'application/soap+xml']),
+                          st.text(max_size=30))
+
+
+def valid_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2 ** 31 - 1
+
+
+@pytest.mark.parametrize('parse, valid', [
+    (parse_count, valid_count),
+    (parse_json_bool, lambda value: isinstance(value, bool)),
+    (parse_xml, ET.iselement),
+])
+@PROPERTY
+@given(body=BODIES)
+def test_parsers_return_a_valid_value_or_raise_their_own_error(parse, valid, body):
+    try:
+        value = parse(body)
+    except EsendexError as exc:
+        assert one_line(str(exc))
+    else:
+        assert valid(value)
+
+
+@PROPERTY
+@given(BODIES, CONTENT_TYPES)
+def test_excerpt_is_always_one_short_line(body, content_type):
+    line = excerpt(body, content_type)
+    assert isinstance(line, str) and one_line(line) and len(line) <= MAX_EXCERPT and line == line.strip()

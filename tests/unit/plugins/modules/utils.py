@@ -1,0 +1,110 @@
+# Copyright (c) 2026, esendex.us collection maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Run a module's main() in-process (on ansible-core 2.16 as on 2.19 and later), with its check-mode twin."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from unittest import mock
+
+import pytest
+from ansible.module_utils import basic
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19 and later
+except ImportError:  # ansible-core 2.16 - 2.18 read the arguments from basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """Expose the given module args to AnsibleModule instances created within this context."""
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
+            yield
+
+
+class ModuleDone(Exception):
+    """Raised in place of exit_json/fail_json; carries the result."""
+
+    def __init__(self, result: dict) -> None:
+        super().__init__(result)
+        self.result = result
+
+
+def _exit_json(_module, **result):
+    raise ModuleDone(dict(result, failed=False))
+
+
+def _fail_json(_module, msg, **result):
+    raise ModuleDone(dict(result, msg=msg, failed=True))
+
+
+def run_module(main, args: dict, check_mode: bool = False, env: dict | None = None) -> dict:
+    """Run main() with args and only `env` of the ESENDEX_* environment variables; return its result.
+
+    The result is what the module passed to exit_json or fail_json (before Ansible's no_log masking,
+    so a leaked key is seen), plus `failed` and the `warnings` it gave, after a JSON round trip.
+    """
+    warnings = []
+    environ = {name: value for name, value in os.environ.items() if not name.startswith('ESENDEX_')}
+    environ.update(env or {})
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.dict(os.environ, environ, clear=True))
+        stack.enter_context(patch_module_args(dict(args, _ansible_check_mode=check_mode)))
+        stack.enter_context(mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json,
+                                                warn=lambda _module, warning, *_args, **_kwargs: warnings.append(warning)))
+        done = stack.enter_context(pytest.raises(ModuleDone))
+        main()
+    return json.loads(json.dumps(dict(done.value.result, warnings=warnings)))
+
+
+KEY = '6a0f2d9c-83b1-4e57-b4a2-c5e81f7d3b90'
+
+# Options both modules share, each invalid value with the option its one-line message must name.
+COMMON_INVALID = [
+    ({'license_key': 'not-a-license-key'}, 'license_key'),
+    ({'license_key': KEY + '0'}, 'license_key'),
+    ({'license_key': f'{{{KEY}}}'}, 'license_key'),
+    ({'license_key': KEY.replace('-', '')}, 'license_key'),
+    ({'license_key': f' {KEY}'}, 'license_key'),
+    ({'license_key': None}, 'license_key'),
+    ({'api_url': 'ftp://messaging.esendex.us/Messaging.svc'}, 'api_url'),
+    ({'api_url': 'messaging.esendex.us/Messaging.svc'}, 'api_url'),
+    ({'api_url': 'https://messaging.esendex.us/Messaging.svc?LicenseKey=x'}, 'api_url'),
+    ({'api_url': 'https://messaging.esendex.us:123456/Messaging.svc'}, 'api_url'),
+    ({'api_url': 'https://messaging.esendex.us/Messaging svc'}, 'api_url'),
+    ({'timeout': 0}, 'timeout'),
+    ({'timeout': -2.5}, 'timeout'),
+    ({'timeout': 'soon'}, 'timeout'),
+    ({'retries': -1}, 'retries'),
+]
+
+
+def leaks(text: str, secret: str) -> bool:
+    """Tell whether any 8 characters of the secret, in any case, are in the text."""
+    return any(secret[i:i + 8].lower() in text.lower() for i in range(len(secret) - 7))
+
+
+def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool = False) -> dict:
+    """Run the module in check mode, then for real, with the same arguments and environment; return the real result.
+
+    Neither run may hold any part of the license key, and the check-mode run must send no request and change nothing
+    in the emulator. With valid options it says changed, with a message that the effect cannot be predicted; with
+    `invalid` options both runs fail alike, before any request.
+    """
+    secret = args.get('license_key') or (env or {}).get('ESENDEX_LICENSE_KEY') or ''
+    sent, before = len(emulator.requests()), (emulator.get_state(), emulator.faults())
+    check = run_module(main, args, check_mode=True, env=env)
+    assert len(emulator.requests()) == sent and (emulator.get_state(), emulator.faults()) == before
+    real = run_module(main, args, env=env)
+    for result in check, real:
+        assert len(result['msg'].splitlines()) == 1 if 'msg' in result else not result['failed']
+        assert len(secret) < 8 or not leaks(json.dumps(result), secret), result
+    if invalid:
+        assert real['failed'] is True and real == check and len(emulator.requests()) == sent
+    else:
+        assert (check['changed'], sorted(check)) == (True, ['changed', 'failed', 'msg', 'warnings'])
+        assert 'no request was sent' in check['msg'] and 'cannot be predicted' in check['msg']
+        assert set(check['warnings']) <= set(real['warnings'])
+    return real
