@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.esendex.us.plugins.module_utils.client import (
@@ -54,12 +56,23 @@ def esendex_module(service: str, extra_spec: dict | None = None) -> AnsibleModul
 def validate_common(module: AnsibleModule) -> str:
     """Validate the shared options (raises EsendexInputError), warn about clear text; return the api_url to use."""
     params = module.params
+    _hide_url_password(module, params['api_url'])
     validate_license_key(params['license_key'])
     validate_settings(params['timeout'], params['retries'])
     api_url = validate_api_url(params['api_url'])
     if is_clear_text_url(api_url):
         module.warn(CLEAR_TEXT_WARNING)
     return api_url
+
+
+def _hide_url_password(module: AnsibleModule, url: str) -> None:
+    """Make Ansible mask a password in api_url everywhere (module_args at -vvvv included), even if the URL is invalid."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = url.rpartition('@')[0].partition(':')[2] if '@' in url else None
+    if password:
+        module.no_log_values.add(password)
 
 
 def make_client(module: AnsibleModule, api_url: str, max_connections: int = 1) -> EsendexClient:

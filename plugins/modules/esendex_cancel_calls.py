@@ -149,7 +149,7 @@ def main() -> None:
         maybe = ' The failed request may have reached the service and cancelled calls.' if exc.outcome_unknown else ''
         summary = (f' {len(exc.done)} of {len(reference_ids)} reference IDs were answered ({result["cancelled_count"]} calls cancelled),'
                    f' {len(exc.not_attempted)} not attempted.')
-        module.fail_json(msg=f'{exc.msg}.{summary}{maybe}', **result)
+        module.fail_json(msg=f"{exc.msg.rstrip('.')}.{summary}{maybe}", **result)
     except EsendexError as exc:
         module.fail_json(msg=str(exc))
     warn_unknown(module, answers)

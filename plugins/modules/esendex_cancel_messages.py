@@ -87,8 +87,8 @@ def main() -> None:
         with make_client(module, api_url) as client:
             answer = client.cancel_all_messages()
     except EsendexError as exc:
-        suffix = ' The request may have reached the service, so messages may have been cancelled.' if exc.outcome_unknown else ''
-        module.fail_json(msg=f'{exc}{suffix}')
+        suffix = '. The request may have reached the service, so messages may have been cancelled.' if exc.outcome_unknown else ''
+        module.fail_json(msg=f"{str(exc).rstrip('.') if suffix else exc}{suffix}")
     if answer.outcome_unknown:
         module.warn(UNKNOWN_OUTCOME.format(notes='; '.join(answer.notes)))
     module.exit_json(changed=answer.value, cancelled=answer.value)
