@@ -1,0 +1,305 @@
+# Copyright: esendex.us collection maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, on the emulator (see docs/performance.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import devenv  # noqa: E402  pylint: disable=wrong-import-position
+
+MODULE = 'esendex.us.esendex_cancel_calls'
+METHOD_PATH = '/CancelNotifyByReferenceID'
+URI_ARGS = {'url': '{{ url }}' + METHOD_PATH, 'method': 'POST', 'body_format': 'form-urlencoded',
+            'headers': {'Accept': 'text/xml', 'Accept-Encoding': 'identity'}, 'http_agent': '{{ ua }}',
+            'timeout': 30, 'follow_redirects': 'none', 'return_content': True, 'status_code': [200]}
+TARGET_SINGLE, TARGET_SPEEDUP, TARGET_IDEAL = 1.10, 30.0, 1.3
+
+
+class BenchError(Exception):
+    """A run did not do the work it was given, so its time means nothing."""
+
+
+class Counter:
+    """A loopback TCP relay to the emulator that counts the connections clients open through it."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.rsplit('/', 1)[-1].rsplit(':', 1)
+        self.target, self.count = (host, int(port)), 0
+        self.server = socket.create_server(('127.0.0.1', 0))
+        self.url = 'http://127.0.0.1:%d' % self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client = self.server.accept()[0]
+            except OSError:
+                return
+            self.count += 1
+            upstream = socket.create_connection(self.target)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+class Bench:
+    """Runs timed, verified ansible commands against one emulator."""
+
+    def __init__(self, emu: devenv.EmulatorClient, tmp: str, latency: float) -> None:
+        self.emu, self.tmp, self.latency = emu, tmp, latency
+        self.key = str(uuid.uuid4())  # a throw-away key known only to this run's emulator; passed in a 0600 file, never printed
+        self.env = devenv.ansible_env(emu.env(), color=False)
+        self.user_agent = 'set-after-warm-up'
+        self.single = 0.0  # median single-cancel time, the start of the ideal bound
+
+    def vars_file(self, n: int, url: str | None = None) -> str:
+        """Write the extra-vars file for the first n reference IDs; return '@path'."""
+        path = os.path.join(self.tmp, 'vars-%d-%s.json' % (n, 'relay' if url else 'direct'))
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
+            json.dump({'k': self.key, 'ids': ids(n), 'url': url or self.emu.voice_url, 'ua': self.user_agent}, handle)
+        return '@' + path
+
+    def module(self, n: int, concurrency: int, url: str | None = None) -> list:
+        """One esendex_cancel_calls task over n reference IDs."""
+        args = {'license_key': '{{ k }}', 'reference_ids': '{{ ids }}', 'api_url': '{{ url }}', 'concurrency': concurrency}
+        return ['ansible', 'localhost', '-e', self.vars_file(n, url), '-m', MODULE, '-a', json.dumps(args)]
+
+    def uri(self) -> list:
+        """ansible.builtin.uri making the module's POST for one reference ID."""
+        args = dict(URI_ARGS, body={'ReferenceID': '{{ ids[0] }}', 'LicenseKey': '{{ k }}'})
+        return ['ansible', 'localhost', '-e', self.vars_file(1), '-m', 'ansible.builtin.uri', '-a', json.dumps(args)]
+
+    def loop(self, n: int, url: str | None = None) -> list:
+        """A playbook looping ansible.builtin.uri over n reference IDs."""
+        path = os.path.join(self.tmp, 'uri_loop.yml')
+        task = {'name': 'Cancel one reference ID', 'ansible.builtin.uri': dict(URI_ARGS, body={'ReferenceID': '{{ item }}', 'LicenseKey': '{{ k }}'}),
+                'loop': '{{ ids }}'}
+        with open(path, 'w') as handle:
+            json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [task]}], handle)
+        return ['ansible-playbook', '-e', self.vars_file(n, url), path]
+
+    def run(self, command: list, n: int) -> float:
+        """Re-seed n reference IDs with 1 scheduled call each, run the command, check it cancelled exactly n; return its wall time."""
+        self.emu.call('PUT', 'state', {'accounts': {self.key: {'calls': [{'reference_id': rid} for rid in ids(n)]}}})
+        self.emu.clear_requests()
+        started = time.perf_counter()
+        done = subprocess.run(command, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, check=False)
+        elapsed = time.perf_counter() - started
+        want = 0 if 'ansible.builtin.ping' in command else n
+        calls = self.emu.state()['accounts'][self.key]['calls']
+        answered = [entry['status'] for entry in self.emu.requests()]
+        problem = 'exit code %d' % done.returncode if done.returncode else None
+        try:
+            got = reported(command, done.stdout)
+        except (ValueError, KeyError, TypeError):
+            got = None
+        if not problem and (sum(call['status'] == 'cancelled' for call in calls) != want or answered != [200] * want):
+            problem = 'the emulator saw %d requests (%d answered 200) and %d cancellations; expected %d' % (
+                len(answered), answered.count(200), sum(call['status'] == 'cancelled' for call in calls), want)
+        if not problem and got != want:
+            problem = 'the command reported %r cancelled, expected %d' % (got, want)
+        if problem:
+            tail = '\n'.join(done.stdout.replace(self.key, '********').splitlines()[-25:])
+            raise BenchError('%s (%s):\n%s' % (' '.join(command[:6]), problem, tail))
+        return elapsed
+
+
+def ids(n: int) -> list:
+    """Return the reference IDs of a run of n."""
+    return ['bench-%04d' % i for i in range(n)]
+
+
+def reported(command: list, out: str) -> int:
+    """Return how many calls the command's own output says it cancelled (0 for ping, which must answer pong)."""
+    if command[0] == 'ansible-playbook':
+        return out.count('=> (item=bench-') if ' failed=0 ' in out else -1
+    result = json.JSONDecoder().raw_decode(out[out.index('=>') + 2:].lstrip())[0]
+    if 'ping' in result:
+        return 0 if result['ping'] == 'pong' else -1
+    if 'content' in result:
+        return int(result['content'].rsplit('</int>', 1)[0].rsplit('>', 1)[-1])
+    return result.get('cancelled_count', -1)
+
+
+def median(values: list) -> float:
+    """Return the median."""
+    return statistics.median(values)
+
+
+def verdict(ok: bool, quick: bool = False) -> str:
+    """Say MET or MISSED (or not assessed, for a smoke run)."""
+    return '(not assessed)' if quick else 'MET' if ok else 'MISSED'
+
+
+def same_post(bench: Bench) -> str:
+    """Run the module and uri once each (warm-up) and check they send the same POST; return a summary line."""
+    seen = []
+    for command in (bench.module(1, 4), 'uri'):
+        bench.run(bench.uri() if command == 'uri' else command, 1)
+        seen.append(bench.emu.requests()[0])
+        if command != 'uri':
+            bench.user_agent = seen[0]['headers'].get('User-Agent', '')
+    heads = [{k.lower(): v for k, v in entry['headers'].items() if k.lower() != 'connection'} for entry in seen]
+    if seen[0]['method'] != seen[1]['method'] or seen[0]['path'] != seen[1]['path'] or seen[0]['body'] != seen[1]['body'] or heads[0] != heads[1]:
+        raise BenchError('uri does not send the same POST as the module: headers %s vs %s' % (sorted(heads[0]), sorted(heads[1])))
+    return 'same POST checked: method, URL, form body and headers %s identical (Connection differs: %s vs %s)' % (
+        ', '.join(sorted(heads[0])), seen[0]['headers'].get('Connection'), seen[1]['headers'].get('Connection'))
+
+
+def connections(bench: Bench, n: int) -> str:
+    """Count the TCP connections one module run (c=1, c=4) and a uri loop over 5 IDs open; return a summary line."""
+    counter, found = Counter(bench.emu.url), []
+    voice = counter.url + bench.emu.voice_url[len(bench.emu.url):]
+    for command, size in ((bench.module(n, 1, voice), n), (bench.module(n, 4, voice), n), (bench.loop(5, voice), 5)):
+        before = counter.count
+        bench.run(command, size)
+        found.append(counter.count - before)
+    counter.server.close()
+    if found[0] != 1 or found[1] > 4:
+        raise BenchError('connection reuse broken: %d IDs opened %d connections at concurrency 1 and %d at 4' % (n, found[0], found[1]))
+    return 'TCP connections opened: module %d IDs c=1: %d, c=4: %d; uri loop over 5 IDs: %d' % (n, found[0], found[1], found[2])
+
+
+def part1(bench: Bench, runs: int) -> float:
+    """Single cancel: module vs uri vs ping, alternating."""
+    print('\n1. Single cancel (1 reference ID, 1 scheduled call): %d alternating runs each (A, B, C, A, B, C, ...), after 1 warm-up each'
+          % runs)
+    print('   ' + same_post(bench))
+    bench.run(['ansible', 'localhost', '-m', 'ansible.builtin.ping'], 0)
+    commands = {MODULE: bench.module(1, 4), 'ansible.builtin.uri': bench.uri(), 'ansible.builtin.ping': ['ansible', 'localhost', '-m', 'ansible.builtin.ping']}
+    times = {name: [] for name in commands}
+    for _round in range(runs):
+        for name, command in commands.items():
+            times[name].append(bench.run(command, 1))
+    mod, uri, ping = (median(times[name]) for name in commands)
+    for name, values in times.items():
+        print('   %-32s median %6.3f s  (min %.3f, max %.3f)' % (name, median(values), min(values), max(values)))
+    print('   module / uri  = %.3fx   module / ping = %.3fx   uri / ping = %.3fx' % (mod / uri, mod / ping, uri / ping))
+    print('   above the ping floor: module +%.3f s, uri +%.3f s' % (mod - ping, uri - ping))
+    bench.single = mod
+    return mod / uri
+
+
+def part2(bench: Bench, n: int, runs: int, loop_runs: int) -> tuple:
+    """Bulk: one module task at c=1, 4, 16 vs a uri loop, alternating; return (speed-up, ratio to ideal) at c=4."""
+    loop_runs = min(loop_runs, runs)
+    at = {round((i + 0.5) * runs / loop_runs - 0.5) for i in range(loop_runs)}  # the loop runs spread evenly among the rounds
+    print('\n2. Bulk: N = %d reference IDs; module: %d alternating runs per concurrency; uri loop: %d run(s) among them'
+          ' (the slow part; each run is itself %d uri runs)' % (n, runs, loop_runs, n))
+    levels = (1, 4, 16)
+    times = {c: [] for c in (0,) + levels}  # 0: the single cancel again, in the same rounds, for the ideal bound
+    loops = []
+    for index in range(runs):
+        for c in (0,) + levels:
+            size = n if c else 1
+            times[c].append(bench.run(bench.module(size, c or 4), size))
+        if index in at:
+            loops.append(bench.run(bench.loop(n), n))
+    loop, single = median(loops), median(times[0])
+    bench.single = single  # the latest single-cancel median, for part 3's note
+    print('   uri loop playbook: median %.2f s (%s), %.1f ms per ID' % (loop, ', '.join('%.2f' % t for t in loops), loop / n * 1000))
+    print('   single cancel, re-measured in the same rounds: median %.3f s (min %.3f)' % (single, min(times[0])))
+    print('   %-12s %8s %8s %12s %9s %18s %18s' % ('concurrency', 'median', '(min)', 'ideal bound', 'vs ideal', 'uri loop / module', 'min vs ideal(min)'))
+    for c in levels:
+        ideal, fast = single + n * bench.latency / c, min(times[c]) / (min(times[0]) + n * bench.latency / c)
+        print('   %-12d %6.2f s %6.2f s %10.2f s %8.2fx %17.1fx %17.2fx' % (
+            c, median(times[c]), min(times[c]), ideal, median(times[c]) / ideal, loop / median(times[c]), fast))
+    print('   ideal bound = single-cancel median + N x latency / concurrency; the last column uses the fastest runs, the least disturbed by other load')
+    return loop / median(times[4]), median(times[4]) / (single + n * bench.latency / 4)
+
+
+def part3(bench: Bench, sizes: tuple, runs: int) -> None:
+    """Scaling: time per ID for growing N in one task at the default concurrency 4, alternating."""
+    print('\n3. Scaling: one module task, concurrency 4, %d alternating runs per N, medians' % runs)
+    times = {n: [] for n in sizes}
+    spans = {n: [] for n in sizes}
+    for _round in range(runs):
+        for n in sizes:
+            times[n].append(bench.run(bench.module(n, 4), n))
+            arrived = [entry['time'] for entry in bench.emu.requests()]
+            spans[n].append(max(arrived) - min(arrived) + bench.latency)
+    print('   %-6s %9s %11s %22s %20s' % ('N', 'wall', 'wall / N', 'per ID added (dN)', 'service phase / N'))
+    previous = None
+    for n in sizes:
+        wall = median(times[n])
+        added = '%17.2f ms' % ((wall - median(times[previous])) / (n - previous) * 1000) if previous else '%20s' % 'n/a'
+        print('   %-6d %7.2f s %8.2f ms %s %17.2f ms' % (n, wall, wall / n * 1000, added, median(spans[n]) / n * 1000))
+        previous = n
+    print('   wall / N falls as the fixed start-up (~%.2f s, the single cancel) is shared; per ID added = wall difference from the'
+          ' previous N / IDs added;' % bench.single)
+    print('   service phase = first request in to last answer out, from the emulator log; ideal per ID: latency / concurrency = %.2f ms'
+          % (bench.latency / 4 * 1000))
+
+
+def ansible_version(env: dict) -> str:
+    """Return e.g. 'ansible-core 2.19.14, Python 3.11.7'."""
+    out = subprocess.run(['ansible', '--version'], env=env, stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    core = out.splitlines()[0].split('[core ')[-1].rstrip(']')
+    python = [line.split('=', 1)[1].split()[0] for line in out.splitlines() if 'python version' in line]
+    return 'ansible-core %s, Python %s' % (core, python[0] if python else '?')
+
+
+def main(argv: list | None = None) -> int:
+    """Run the three parts and print the figures and the issue's targets."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--latency', type=float, default=0.02, help='seconds the emulator adds to every request (default 0.02)')
+    parser.add_argument('--runs', type=int, default=5, help='timed runs per measurement (default 5; part 1 runs twice as many)')
+    parser.add_argument('--loop-runs', type=int, default=1, help='runs of the slow uri loop over 200 IDs (default 1)')
+    parser.add_argument('--quick', action='store_true', help='short smoke run: 2 runs, smaller N, targets not assessed')
+    args = parser.parse_args(argv)
+    runs = 2 if args.quick else max(args.runs, 3)
+    bulk, sizes = (20, (10, 100)) if args.quick else (200, (10, 100, 1000))
+    try:
+        devenv.ensure_runtime()
+        with tempfile.TemporaryDirectory(prefix='esendex-bench-') as tmp, devenv.emulator(None, latency=args.latency) as emu:
+            bench = Bench(emu, tmp, args.latency)
+            print('bench_cancel: %s, %s; %d CPU cores (%s); emulator latency %g ms per request; %s' % (
+                ansible_version(bench.env), platform.platform(terse=True), os.cpu_count() or 0, platform.machine(), args.latency * 1000,
+                datetime.datetime.now().strftime('%Y-%m-%d %H:%M')))
+            print('load average at the start: %.2f (1 min), %.2f (5 min); other work on the machine slows every figure, the ratios less' % os.getloadavg()[:2])
+            started = time.monotonic()
+            single = part1(bench, 3 if args.quick else 2 * runs)
+            speedup, ideal = part2(bench, bulk, runs, 1 if args.quick else max(args.loop_runs, 1))
+            part3(bench, sizes, runs)
+            print('\n   ' + connections(bench, 50))
+            print('\nTargets (issue 5)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
+            rows = (('single cancel <= %.2fx uri' % TARGET_SINGLE, '%.3fx' % single, single <= TARGET_SINGLE),
+                    ('bulk N=%d c=4 >= %.0fx faster than the uri loop' % (bulk, TARGET_SPEEDUP), '%.1fx' % speedup, speedup >= TARGET_SPEEDUP),
+                    ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL))
+            for label, value, ok in rows:
+                print('   %-48s %8s  %s' % (label + ':', value, verdict(ok, args.quick)))
+            print('\nbench_cancel: done in %.0f s; load average at the end: %.2f (1 min), %.2f (5 min)' % ((time.monotonic() - started,) + os.getloadavg()[:2]))
+    except (BenchError, devenv.DevenvError, OSError, ValueError) as ex:
+        print('bench_cancel: FAILED: %s' % ex, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
