@@ -8,13 +8,14 @@
 #   make list                                # the stages and what each runs
 #   make demo                                # the main job on the bundled emulator
 #   make bench                               # the benchmark (docs/performance.md)
+#   make docs                                # the HTML docs site, in docs/build/html/ (antsibull-docs + Sphinx)
 
 PYTHON ?= python3
 STAGES ?=
 JOBS ?=
 RUN_TESTS = $(strip $(PYTHON) tools/run_tests.py $(if $(JOBS),--jobs $(JOBS)))
 
-.PHONY: test lint sanity units integration list demo bench clean-venvs
+.PHONY: test lint sanity units integration list demo bench docs clean-venvs
 
 test:
 	$(RUN_TESTS) $(STAGES)
@@ -41,6 +42,12 @@ demo:
 # Benchmark of esendex_cancel_calls against ansible.builtin.uri (not part of `make test`).
 bench:
 	$(PYTHON) benchmarks/bench_cancel.py
+
+# The docs site as docs.ansible.com shows it (module docs and docs/docsite/), built offline by the docs-build stage
+# (tools/release_checks.py docs-site) and kept in docs/build/.
+docs:
+	DOCS_OUTPUT=$(CURDIR)/docs/build $(RUN_TESTS) docs-build
+	@echo "docs site: docs/build/html/index.html"
 
 # Remove the harness's virtual environments and logs (the next run rebuilds them cold).
 clean-venvs:
