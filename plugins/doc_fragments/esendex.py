@@ -55,7 +55,7 @@ attributes:
     support: partial
     details:
       - The Esendex API has no way to preview a cancellation. In check mode the module validates its options, sends
-        B(no request at all), and returns RV(ignore:changed=true) with a RV(ignore:msg) saying that the effect cannot be predicted.
+        B(no request at all), and returns RV(ignore:changed=true) with a RV(msg) saying that the effect cannot be predicted.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
