@@ -96,8 +96,12 @@ class Answer:
 
     value: object
     attempts: int = 1
-    outcome_unknown: bool = False
-    notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # one per attempt that may have reached the service unanswered
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether an earlier attempt may have acted without its answer being counted."""
+        return bool(self.notes)
 
 
 # ---------------------------------------------------------------- input validation
@@ -444,21 +448,20 @@ class EsendexClient:
 
     def _retrying(self, method: str, body: bytes, headers: dict, parse) -> Answer:
         where = f'{method} at {self.host}'
-        notes, unknown, last = [], False, None
+        notes, last = [], None
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 status, content_type, retry_after, answer = self._send(f'{self.api_url}/{method}', body, headers)
                 if 200 <= status < 300:
                     try:
-                        return Answer(parse(answer), attempt, unknown, notes)
+                        return Answer(parse(answer), attempt, notes)
                     except EsendexResponseError as exc:
                         raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}') from None
                 raise _Attempt(f'HTTP {status}: {excerpt(answer, content_type)}', retry=status in RETRY_STATUSES,
                                unknown=status in (502, 504), status=status, wait=retry_after)
             except _Attempt as failed:
                 last = failed
-            unknown = unknown or last.unknown
             if last.unknown:
                 notes.append(f'attempt {attempt} may have reached the service without a complete answer ({last.msg})')
             if not last.retry or attempt == attempts:
@@ -466,8 +469,8 @@ class EsendexClient:
             self._sleep(backoff(attempt, last.wait))
         tries = f' after {attempt} attempts' if attempt > 1 else ''
         if last.status is not None:
-            raise EsendexHTTPError(f'{where} failed{tries}: {last.msg}', last.status, unknown)
-        raise last.error(f'{where} failed{tries}: {last.msg}', unknown)
+            raise EsendexHTTPError(f'{where} failed{tries}: {last.msg}', last.status, bool(notes))
+        raise last.error(f'{where} failed{tries}: {last.msg}', bool(notes))
 
     def _send(self, url: str, body: bytes, headers: dict) -> tuple:
         """POST once; return (status, content type, Retry-After, body) or raise _Attempt."""
