@@ -38,7 +38,7 @@ TARBALL_REQUIRED = ('MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHAN
                     'meta/runtime.yml', 'meta/execution-environment.yml', 'changelogs/changelog.yaml', 'changelogs/config.yaml',
                     'docs/docsite/extra-docs.yml', 'docs/docsite/links.yml', 'docs/docsite/rst/guide.rst',
                     'plugins/modules/esendex_cancel_messages.py', 'plugins/modules/esendex_cancel_calls.py',
-                    'plugins/module_utils/client.py', 'plugins/doc_fragments/esendex.py', 'tests/unit', 'tests/integration/targets')
+                    'plugins/module_utils/_client.py', 'plugins/doc_fragments/esendex.py', 'tests/unit', 'tests/integration/targets')
 TARBALL_FORBIDDEN = ('.venvs', '.git', '.gitignore', '.ci', '.ansible', '.ansible-lint', '.hypothesis', '.pytest_cache', 'Makefile',
                      'CONTRIBUTING.md', 'tools', 'benchmarks', 'tests/output', 'docs/build', 'changelogs/.plugin-cache.yaml',
                      'tests/integration/inventory', 'importer_result.json', '*.tar.gz', '*.pyc', '__pycache__')

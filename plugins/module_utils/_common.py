@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.esendex.us.plugins.module_utils.client import (
+from ansible_collections.esendex.us.plugins.module_utils._client import (
     REQUESTS_IMPORT_ERROR,
     EsendexClient,
     is_clear_text_url,

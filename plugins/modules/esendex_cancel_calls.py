@@ -107,13 +107,13 @@ msg:
     be predicted; changed is true because a cancellation would be attempted.
 '''
 
-from ansible_collections.esendex.us.plugins.module_utils.client import (
+from ansible_collections.esendex.us.plugins.module_utils._client import (
     EsendexBulkError,
     EsendexError,
     EsendexInputError,
     normalize_reference_ids,
 )
-from ansible_collections.esendex.us.plugins.module_utils.common import CHECK_MODE_MSG, esendex_module, make_client, validate_common
+from ansible_collections.esendex.us.plugins.module_utils._common import CHECK_MODE_MSG, esendex_module, make_client, validate_common
 
 MAX_CONCURRENCY = 16
 UNKNOWN_OUTCOME = ('Reference ID {rid!r}: an earlier attempt may have reached the service without a complete answer '

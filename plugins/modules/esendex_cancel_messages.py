@@ -70,8 +70,8 @@ msg:
     be predicted; changed is true because a cancellation would be attempted.
 '''
 
-from ansible_collections.esendex.us.plugins.module_utils.client import EsendexError
-from ansible_collections.esendex.us.plugins.module_utils.common import CHECK_MODE_MSG, esendex_module, make_client, validate_common
+from ansible_collections.esendex.us.plugins.module_utils._client import EsendexError
+from ansible_collections.esendex.us.plugins.module_utils._common import CHECK_MODE_MSG, esendex_module, make_client, validate_common
 
 UNKNOWN_OUTCOME = ('An earlier CancelAllMessages attempt may have reached the service without a complete answer '
                    '({notes}); it may have cancelled messages that this result does not report.')

@@ -19,7 +19,7 @@ import urllib3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.esendex.us.plugins.module_utils.client import (
+from ansible_collections.esendex.us.plugins.module_utils._client import (
     COLLECTION_VERSION,
     EsendexBulkError,
     EsendexError,

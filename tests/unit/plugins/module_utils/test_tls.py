@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from ansible_collections.esendex.us.plugins.module_utils.client import EsendexClient, EsendexTransportError
+from ansible_collections.esendex.us.plugins.module_utils._client import EsendexClient, EsendexTransportError
 
 KEY = '9c4e7b21-5d3f-4a86-b0e9-71f2a6c8d453'
 

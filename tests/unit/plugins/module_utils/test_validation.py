@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.esendex.us.plugins.module_utils.client import (
+from ansible_collections.esendex.us.plugins.module_utils._client import (
     EsendexError,
     EsendexInputError,
     EsendexResponseError,

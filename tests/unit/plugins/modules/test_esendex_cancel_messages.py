@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.esendex.us.plugins.module_utils import common
-from ansible_collections.esendex.us.plugins.module_utils.client import COLLECTION_VERSION
+from ansible_collections.esendex.us.plugins.module_utils import _common as common
+from ansible_collections.esendex.us.plugins.module_utils._client import COLLECTION_VERSION
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_messages import main
 from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import COMMON_INVALID, KEY, run_twins
 
