@@ -16,7 +16,8 @@ options:
     description:
       - The license key of the Esendex US account, a GUID such as V(00000000-0000-0000-0000-000000000000).
       - If not set, the value of the E(ESENDEX_LICENSE_KEY) environment variable is used.
-      - Anything that is not a GUID fails before any request is sent.
+      - White space around the key is removed (a key read from a file or piped into C(ansible-vault encrypt_string)
+        often ends with a newline). Anything else that is not a GUID fails before any request is sent.
       - The key is sent only in the request body, never in a URL, and is removed from every message the module returns.
     type: str
     required: true
@@ -40,6 +41,14 @@ options:
       - Set to V(false) only for a test service with a self-signed certificate.
     type: bool
     default: true
+  concurrency:
+    description:
+      - How many IDs are in flight at once, from V(1) to V(16), over one pool of reused HTTP connections.
+      - Results keep the order of the IDs given, whatever the concurrency.
+      - It matters only when the module sends one request per ID; a single request is a single request.
+    type: int
+    default: 4
+    version_added: 1.1.0
 notes:
   - The module talks to the service from the host it runs on, usually the controller (use C(delegate_to) with
     V(localhost), or C(connection=local)). That host needs the Python library C(requests); point
@@ -47,18 +56,19 @@ notes:
   - Proxies are taken from the standard E(https_proxy), E(http_proxy) and E(no_proxy) environment variables of that
     host; there is no proxy option.
   - Every request carries a C(User-Agent) header naming this collection and its version.
+  - Tested with C(requests) 2.25.1 and C(urllib3) 1.26.5 (the oldest supported, as RHEL 9 ships them) and with current
+    releases.
+  - A password in O(api_url) is masked in all output, as every C(no_log) value is. Ansible masks every occurrence of it,
+    so a short password that also occurs in ordinary text (V(1), V(True)) masks that text too: use a long password.
+  - If an attempt reached the service but its answer was lost (a timeout, or a connection dropped after the request
+    was sent), the retry may find nothing left to cancel. The module then warns, naming the ID, and reports
+    RV(ignore:changed=true), because the lost attempt may have cancelled what the final answer does not count.
+  - In C(module_defaults), O(license_key), O(timeout), O(retries), O(validate_certs) and O(concurrency) can be set for
+    the whole C(group/esendex.us.esendex). O(api_url) has a different default for each module (one per service): set it
+    for each module, not for the group.
 requirements:
   - requests
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: partial
-    details:
-      - The Esendex API has no way to preview a cancellation. In check mode the module validates its options, sends
-        B(no request at all), and returns RV(ignore:changed=true) with a RV(msg) saying that the effect cannot be predicted.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
@@ -73,6 +83,18 @@ attributes:
 '''
 
     MESSAGING = r'''
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: partial
+    details:
+      - Check mode sends B(no request at all). The Messaging API cannot preview a cancellation, and its only status
+        read (C(ReadMessageStatus)) takes the license key in the URL, which this collection never does.
+      - Without O(message_ids), RV(ignore:changed) is V(true) and RV(msg) says that the effect cannot be predicted.
+      - With O(message_ids), RV(ignore:changed) is V(true) for a non-empty list and V(false) for an empty one.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 options:
   api_url:
     description:
@@ -85,6 +107,24 @@ options:
 '''
 
     VOICE = r'''
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: partial
+    details:
+      - With O(queue_ids), check mode asks C(GetMultipleQueueIdStatus), a free read-only method, and sends no
+        cancellation. It predicts that a call would be cancelled if its status is C(ResponseCode) V(0) (Queued) and
+        C(CallComplete) is V(false); that rule is INFERRED from the vendor's response codes. RV(would_cancel_queue_ids)
+        lists those queue IDs, and RV(ignore:changed) is V(true) only if it is not empty.
+      - Calls by O(reference_ids) cannot be previewed (no method lists calls by reference ID). For them check mode sends
+        no request, and RV(ignore:changed) is V(true) with a RV(msg) saying that the effect cannot be predicted.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: partial
+    details:
+      - With O(queue_ids), the diff shows each queue ID's status before (its C(ResponseText)) and after (V(Cancelled) for
+        the calls cancelled or, in check mode, predicted). This costs one C(GetMultipleQueueIdStatus) request per 100
+        queue IDs, outside check mode too. Reference IDs have no diff.
 options:
   api_url:
     description:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import math
@@ -19,6 +20,7 @@ import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Callable, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 try:
@@ -30,18 +32,24 @@ except ImportError:
 else:
     REQUESTS_IMPORT_ERROR = None
 
-COLLECTION_VERSION = '1.0.0'
+COLLECTION_VERSION = '1.1.0'
 
 MAX_BODY_BYTES = 1024 * 1024
 FIRST_WAIT = 0.5
 MAX_WAIT = 60.0
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 MAX_CALL_COUNT = 2 ** 31 - 1  # the service's .NET Int32
+MAX_QUEUE_ID = 2 ** 63 - 1  # the service's .NET Int64
+STATUS_BATCH = 100  # queue IDs per GetMultipleQueueIdStatus request; the vendor documents no limit (INFERRED)
+QUEUED = 0  # ResponseCode "Queued": a call scheduled and not yet dialled
 EXCERPT_CHARS = 200
+QUOTE_CHARS = 60
 REDACTED = '********'
 
 _GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
 _COUNT = re.compile(r'[0-9]{1,10}')
+_CODE = re.compile(r'-?[0-9]{1,10}')
+_QUEUE_ID = re.compile(r'[0-9]{1,19}')
 _DTD = re.compile(r'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 _ERRNO = re.compile(r'\[Errno -?\d+\] ([^)\'"]+)')
@@ -81,13 +89,13 @@ class EsendexResponseError(EsendexError):
 
 
 class EsendexBulkError(EsendexError):
-    """Cancelling one reference ID failed; carries what was done before and beside it."""
+    """One item of a bulk run failed; carries every answer received, so no cancellation goes unreported."""
 
-    def __init__(self, msg: str, done: dict, failed_id: str, not_attempted: list, outcome_unknown: bool) -> None:
+    def __init__(self, msg: str, done: list, failed: list, not_attempted: list, outcome_unknown: bool) -> None:
         super().__init__(msg, outcome_unknown)
-        self.done = done
-        self.failed_id = failed_id
-        self.not_attempted = not_attempted
+        self.done = done  # [(Item, Answer)] in input order
+        self.failed = failed  # [(Item, EsendexError)] in input order
+        self.not_attempted = not_attempted  # [Item]
 
 
 @dataclass
@@ -104,15 +112,42 @@ class Answer:
         return bool(self.notes)
 
 
+class Item(NamedTuple):
+    """One ID of a bulk run: what kind it is (for messages), the ID, and the call that handles it."""
+
+    kind: str
+    id: object
+    call: Callable
+
+
+class CallStatus(NamedTuple):
+    """What GetMultipleQueueIdStatus says of one queue ID."""
+
+    code: int
+    text: str
+    complete: bool
+
+    @property
+    def cancellable(self) -> bool:
+        """Queued and not complete: the only state the vendor says a cancellation acts on (INFERRED from its codes)."""
+        return self.code == QUEUED and not self.complete
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """Quote a value for a message, cut to a bounded length."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= limit else text[:limit - 3] + '...')
+
+
 # ---------------------------------------------------------------- input validation
 
 def validate_license_key(value: object) -> str:
-    """Return the key if it is a GUID, else raise without echoing it."""
-    if not isinstance(value, str) or not _GUID.fullmatch(value):
+    """Return the key without surrounding white space if it is a GUID, else raise without echoing it."""
+    if not isinstance(value, str) or not _GUID.fullmatch(value.strip()):
         raise EsendexInputError(
             'license_key must be an Esendex license key: a GUID of 32 hexadecimal digits in groups of 8-4-4-4-12 '
-            '(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), with no spaces or braces; the value given is not')
-    return value
+            '(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), without braces; the value given is not')
+    return value.strip()
 
 
 def display_url(url: str) -> str:
@@ -144,7 +179,7 @@ def validate_api_url(value: str) -> str:
         elif any(c.isspace() for c in value) or _CONTROL.search(value):
             problem = 'it contains white space or control characters'
     if problem:
-        raise EsendexInputError(f'api_url {display_url(value)!r} is not a valid service base URL: {problem}')
+        raise EsendexInputError(f'api_url {quote(display_url(value), 120)} is not a valid service base URL: {problem}')
     return value.rstrip('/')
 
 
@@ -162,30 +197,72 @@ def is_clear_text_url(url: str) -> bool:
         return True
 
 
-def validate_settings(timeout: float, retries: int) -> None:
+def validate_settings(timeout: float, retries: int, concurrency: int = 1) -> None:
     """Check the numeric options."""
     if not 0 < timeout < float('inf'):
         raise EsendexInputError(f'timeout must be a number of seconds greater than 0, got {timeout}')
     if retries < 0:
         raise EsendexInputError(f'retries must be 0 or more, got {retries}')
+    if not 1 <= concurrency <= 16:
+        raise EsendexInputError(f'concurrency must be from 1 to 16, got {concurrency}')
+
+
+def _items(option: str, values: list, check: Callable) -> list:
+    """Check each item with check(value) -> normalized value or a reason; drop repeats (by normalized value)."""
+    seen = {}
+    for index, value in enumerate(values, start=1):
+        normalized, reason = check(value)
+        if reason:
+            raise EsendexInputError(f'{option} item {index} {reason}')
+        seen.setdefault(normalized, value)
+    return list(seen.items())
+
+
+def _reference_id(value: object) -> tuple:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None, f'is a {type(value).__name__}, not a string or a number'
+    text = str(value).strip()
+    if not text:
+        return None, 'is empty or only white space'
+    if _CONTROL.search(text):
+        return None, 'contains a control character'
+    return text, None
 
 
 def normalize_reference_ids(values: list) -> list:
-    """Strip each reference ID, refuse empty ones and control characters, drop repeats."""
+    """Strip each reference ID, refuse empty ones, control characters and non-scalars; drop repeats."""
     if not values:
         raise EsendexInputError('reference_ids must name at least one reference ID')
-    seen = {}
-    for index, value in enumerate(values, start=1):
-        text = value.strip() if isinstance(value, str) else ''
-        if not text:
-            raise EsendexInputError(f'reference_ids item {index} is empty or only white space')
-        if _CONTROL.search(text):
-            raise EsendexInputError(f'reference_ids item {index} contains a control character')
-        seen.setdefault(text, None)
-    return list(seen)
+    return [text for text, unused in _items('reference_ids', values, _reference_id)]
 
 
-# ---------------------------------------------------------------- response parsing
+def _queue_id(value: object) -> tuple:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None, f'is a {type(value).__name__}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})'
+    if not 1 <= value <= MAX_QUEUE_ID:
+        return None, f'is {quote(value, 30)}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})'
+    return value, None
+
+
+def normalize_queue_ids(values: list) -> list:
+    """Return the distinct queue IDs in input order; each a whole number from 1 to Int64 max."""
+    return [value for value, unused in _items('queue_ids', values, _queue_id)]
+
+
+def _message_id(value: object) -> tuple:
+    text = value.strip() if isinstance(value, str) else ''
+    if not _GUID.fullmatch(text):
+        shown = quote(value) if isinstance(value, str) and not _CONTROL.search(value.strip()) else f'a {type(value).__name__}'
+        return None, f'is {shown}, not a MessageID (a GUID: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'
+    return text.lower(), None
+
+
+def normalize_message_ids(values: list) -> list:
+    """Return the distinct message IDs (compared case-insensitively) as first given, without surrounding white space."""
+    return [given.strip() for unused, given in _items('message_ids', values, _message_id)]
+
+
+# ---------------------------------------------------------------- response parsing: one parser per answer shape
 
 def _decode(body: bytes) -> str:
     try:
@@ -209,13 +286,29 @@ def parse_xml(body: bytes) -> ET.Element:
         raise EsendexResponseError('the answer is not well-formed XML') from None
 
 
-def parse_count(body: bytes) -> int:
-    """Return N from <int xmlns="...">N</int>, a single non-negative Int32."""
+def _leaf(body: bytes, name: str, pattern: re.Pattern, expected: str) -> str:
+    """Return the text of a lone <name xmlns="...">text</name> answer that matches pattern."""
     root = parse_xml(body)
     text = (root.text or '').strip()
-    if _local(root.tag) != 'int' or len(root) or not _COUNT.fullmatch(text) or int(text) > MAX_CALL_COUNT:
-        raise EsendexResponseError(f'expected <int>N</int> with a count of calls, got {excerpt(body, "text/xml")!r}')
-    return int(text)
+    if _local(root.tag) != name or len(root) or not pattern.fullmatch(text):
+        raise EsendexResponseError(f'expected {expected}')
+    return text
+
+
+def parse_count(body: bytes) -> int:
+    """Return N from <int xmlns="...">N</int>, a single non-negative Int32."""
+    count = int(_leaf(body, 'int', _COUNT, '<int>N</int> with a count of calls'))
+    if count > MAX_CALL_COUNT:
+        raise EsendexResponseError('expected <int>N</int> with a count of calls')
+    return count
+
+
+_XML_BOOL = re.compile(r'true|false')
+
+
+def parse_xml_bool(body: bytes) -> bool:
+    """Return the value of <boolean xmlns="...">true|false</boolean>."""
+    return _leaf(body, 'boolean', _XML_BOOL, '<boolean>true</boolean> or <boolean>false</boolean>') == 'true'
 
 
 def parse_json_bool(body: bytes) -> bool:
@@ -223,7 +316,29 @@ def parse_json_bool(body: bytes) -> bool:
     text = _decode(body).strip(_JSON_SPACE)
     if text in ('true', 'false'):
         return text == 'true'
-    raise EsendexResponseError(f'expected the JSON literal true or false, got {excerpt(body, "application/json")!r}')
+    raise EsendexResponseError('expected the JSON literal true or false')
+
+
+def _field(entry: ET.Element, name: str) -> str | None:
+    found = [child.text or '' for child in entry if _local(child.tag) == name]
+    return found[0].strip() if len(found) == 1 else None
+
+
+def parse_notify_returns(body: bytes) -> dict:
+    """Return {queue ID: CallStatus} from <ArrayOfNotifyReturn>; entries are matched by QueueID, never by position."""
+    root = parse_xml(body)
+    expected = 'ArrayOfNotifyReturn with a QueueID, ResponseCode and CallComplete in each NotifyReturn'
+    if _local(root.tag) != 'ArrayOfNotifyReturn':
+        raise EsendexResponseError(f'expected {expected}')
+    statuses = {}
+    for entry in root:
+        queue_id, code, complete = (_field(entry, name) for name in ('QueueID', 'ResponseCode', 'CallComplete'))
+        if (_local(entry.tag) != 'NotifyReturn' or not _QUEUE_ID.fullmatch(queue_id or '') or not _CODE.fullmatch(code or '')
+                or complete not in ('true', 'false')):
+            raise EsendexResponseError(f'expected {expected}')
+        text = ' '.join((_field(entry, 'ResponseText') or '').split())
+        statuses[int(queue_id)] = CallStatus(int(code), text[:EXCERPT_CHARS], complete == 'true')
+    return statuses
 
 
 def _fault_text(body: bytes) -> str | None:
@@ -298,22 +413,31 @@ def backoff(attempt: int, retry_after: str | None = None) -> float:
     return min(FIRST_WAIT * 2 ** min(attempt - 1, 16), MAX_WAIT)
 
 
+def _chain(exc: BaseException) -> list:
+    """The exception and the ones it wraps (arguments and explicit causes), outermost first.
+
+    Implicit context (an error raised while another was handled) is not followed: urllib3 1.26 on Python 3 first
+    tries getresponse(buffering=True), and the TypeError it handles is not the cause of what follows.
+    """
+    chain, seen = [], set()
+    inner = exc
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        chain.append(inner)
+        nested = [arg for arg in getattr(inner, 'args', ()) if isinstance(arg, BaseException)]
+        reason = getattr(inner, 'reason', None)
+        inner = next(iter(nested), reason if isinstance(reason, BaseException) else inner.__cause__)
+    return chain
+
+
 def _cause(exc: BaseException) -> str:
     """Name the low-level cause of a transport failure in a few words: an errno text, else the innermost error."""
-    found = _ERRNO.search(str(exc))
-    if found:
-        return found.group(1).strip()
-    inner, seen = exc, set()
-    while id(inner) not in seen:
-        seen.add(id(inner))
-        nested = [arg for arg in inner.args if isinstance(arg, BaseException)] + [inner.__cause__ or inner.__context__]
-        nested = [item for item in nested if item is not None]
-        if not nested:
-            break
-        inner = nested[0]
-        found = _ERRNO.search(str(inner))
+    chain = _chain(exc)
+    for item in chain:
+        found = _ERRNO.search(str(item))
         if found:
             return found.group(1).strip()
+    inner = chain[-1]
     words = ' '.join(str(inner).split())[:120]
     return f'{type(inner).__name__}: {words}' if words else type(inner).__name__
 
@@ -327,8 +451,8 @@ class _Attempt(Exception):
         self.msg, self.retry, self.unknown, self.status, self.wait, self.error = msg, retry, unknown, status, wait, error
 
 
-def _bad_answer(msg: str) -> _Attempt:
-    return _Attempt(msg, retry=False, unknown=False, error=EsendexResponseError)
+def _bad_answer(msg: str, unknown: bool = False) -> _Attempt:
+    return _Attempt(msg, retry=False, unknown=unknown, error=EsendexResponseError)
 
 
 class EsendexClient:
@@ -343,9 +467,8 @@ class EsendexClient:
         self.validate_certs = validate_certs
         self._sleep = sleep
         parts = urlsplit(self.api_url)
-        self.host = parts.hostname if parts.port is None else f'{parts.hostname}:{parts.port}'
+        self.host = parts.netloc.rpartition('@')[2]  # as written: [::1]:8080 keeps its brackets
         self._secrets = [s for s in (license_key, license_key.replace('-', ''), parts.password) if s]
-        self._secret_bytes = [re.compile(re.escape(s.encode()), re.IGNORECASE) for s in self._secrets]
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_connections), max_retries=0)
         self._session.mount('http://', adapter)
@@ -371,72 +494,93 @@ class EsendexClient:
             text = re.sub(re.escape(secret), REDACTED, text, flags=re.IGNORECASE)
         return text
 
-    def _redact_body(self, body: bytes) -> bytes:
-        """Remove secrets from an answer before any excerpt of it is cut, so no part of one survives."""
-        for pattern in self._secret_bytes:
-            body = pattern.sub(REDACTED.encode(), body)
-        return body
-
-    # -- the two methods ------------------------------------------------------------
+    # -- one method per wire method ---------------------------------------------------------
 
     def cancel_all_messages(self) -> Answer:
         """Messaging CancelAllMessages: True if the service says messages were cancelled."""
-        body = json.dumps(self._key).encode()
-        headers = {'Content-Type': 'application/json', 'Accept': 'application/json'}
-        return self._call('CancelAllMessages', body, headers, parse_json_bool)
+        return self._json('CancelAllMessages', self._key)
+
+    def cancel_message(self, message_id: str) -> Answer:
+        """Messaging CancelMessage: True if the service says the message was cancelled. It takes no license key."""
+        return self._json('CancelMessage', message_id)
 
     def cancel_by_reference_id(self, reference_id: str) -> Answer:
         """Voice CancelNotifyByReferenceID: the number of calls cancelled."""
-        body = urlencode({'ReferenceID': reference_id, 'LicenseKey': self._key}).encode()
+        return self._form('CancelNotifyByReferenceID', {'ReferenceID': reference_id}, parse_count)
+
+    def cancel_by_queue_id(self, queue_id: int) -> Answer:
+        """Voice CancelNotify: True if the service says the call was cancelled."""
+        return self._form('CancelNotify', {'QueueID': str(queue_id)}, parse_xml_bool)
+
+    def queue_id_status(self, queue_ids: list) -> dict:
+        """Voice GetMultipleQueueIdStatus, 100 IDs a request: {queue ID: CallStatus} for the IDs the service mentions."""
+        statuses = {}
+        for start in range(0, len(queue_ids), STATUS_BATCH):
+            batch = queue_ids[start:start + STATUS_BATCH]
+            answer = self._form('GetMultipleQueueIdStatus', {'QueueIDs': ';'.join(map(str, batch))}, parse_notify_returns)
+            wanted = set(batch)
+            statuses.update((qid, status) for qid, status in answer.value.items() if qid in wanted)
+        return {qid: statuses[qid] for qid in queue_ids if qid in statuses}
+
+    def _json(self, method: str, value: str) -> Answer:
+        headers = {'Content-Type': 'application/json', 'Accept': 'application/json'}
+        return self._call(method, json.dumps(value).encode(), headers, parse_json_bool)
+
+    def _form(self, method: str, fields: dict, parse: Callable) -> Answer:
         headers = {'Content-Type': 'application/x-www-form-urlencoded', 'Accept': 'text/xml'}
-        return self._call('CancelNotifyByReferenceID', body, headers, parse_count)
+        return self._call(method, urlencode({**fields, 'LicenseKey': self._key}).encode(), headers, parse)
 
-    def cancel_by_reference_ids(self, reference_ids: list, concurrency: int = 1) -> dict:
-        """Cancel each reference ID, `concurrency` at a time; return {id: Answer} in input order.
+    # -- many IDs, `concurrency` at a time ---------------------------------------------------
 
-        After the first failure no further ID is started; those in flight finish, and the
-        EsendexBulkError raised carries every answer received, so no cancellation goes unreported.
+    def run_all(self, items: list, concurrency: int = 1) -> list:
+        """Run item.call(item.id) for each item, `concurrency` at a time; return [(item, Answer)] in input order.
+
+        After the first failure no further item is started; those in flight finish, and the EsendexBulkError
+        raised carries every answer received, so no cancellation goes unreported.
         """
         lock = threading.Lock()
-        pending = iter(enumerate(reference_ids))
+        pending = iter(enumerate(items))
         answers, failures = {}, {}
 
         def work() -> None:
             while True:
                 with lock:
-                    item = None if failures else next(pending, None)
-                if item is None:
+                    job = None if failures else next(pending, None)
+                if job is None:
                     return
-                index, reference_id = item
+                index, item = job
                 try:
-                    answer = self.cancel_by_reference_id(reference_id)
+                    answer = item.call(item.id)
                 except Exception as exc:  # pylint: disable=broad-exception-caught  # reported with the partial results
+                    if not isinstance(exc, EsendexError):
+                        exc = EsendexError(self.redact(f'unexpected {type(exc).__name__}: {quote(str(exc), EXCERPT_CHARS)}'), True)
                     with lock:
                         failures[index] = exc
                     return
                 with lock:
                     answers[index] = answer
 
-        helpers = [threading.Thread(target=work, daemon=True) for unused in range(min(concurrency, len(reference_ids)) - 1)]
+        helpers = [threading.Thread(target=work, daemon=True) for unused in range(min(concurrency, len(items)) - 1)]
         for thread in helpers:
             thread.start()
         work()
         for thread in helpers:
             thread.join()
-        done = {reference_ids[i]: answers[i] for i in sorted(answers)}
+        done = [(items[i], answers[i]) for i in sorted(answers)]
         if not failures:
             return done
-        first = min(failures)
-        cause = failures[first]
+        failed = [(items[i], failures[i]) for i in sorted(failures)]
         attempted = set(answers) | set(failures)
-        not_attempted = [rid for i, rid in enumerate(reference_ids) if i not in attempted]
-        msg = self.redact(f'cancelling reference ID {reference_ids[first]!r} failed: {cause}')
-        raise EsendexBulkError(msg, done, reference_ids[first], not_attempted, getattr(cause, 'outcome_unknown', False))
+        not_attempted = [item for i, item in enumerate(items) if i not in attempted]
+        msg = '; '.join(f'cancelling {item.kind} {quote(item.id)} failed: {exc}' for item, exc in failed[:3])
+        if len(failed) > 3:
+            msg += f'; {len(failed) - 3} more failed the same way or otherwise'
+        raise EsendexBulkError(msg, done, failed, not_attempted, any(exc.outcome_unknown for unused, exc in failed))
 
-    # -- one call, with retries -------------------------------------------------------
+    # -- one call, with retries -------------------------------------------------------------
 
     def _call(self, method: str, body: bytes, headers: dict, parse) -> Answer:
-        """POST to one method, retrying as documented; every error message leaves here redacted."""
+        """POST to one method, retrying as documented; every message leaves here redacted."""
         try:
             answer = self._retrying(method, body, headers, parse)
             answer.notes = [self.redact(note) for note in answer.notes]
@@ -457,13 +601,14 @@ class EsendexClient:
                     try:
                         return Answer(parse(answer), attempt, notes)
                     except EsendexResponseError as exc:
-                        raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}') from None
-                raise _Attempt(f'HTTP {status}: {excerpt(answer, content_type)}', retry=status in RETRY_STATUSES,
-                               unknown=status in (502, 504), status=status, wait=retry_after)
+                        got = excerpt(self._redact_bytes(answer), content_type)
+                        raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}, got {got!r}') from None
+                raise _Attempt(f'HTTP {status}: {excerpt(self._redact_bytes(answer), content_type)}',
+                               retry=status in RETRY_STATUSES, unknown=status in (502, 504), status=status, wait=retry_after)
             except _Attempt as failed:
                 last = failed
             if last.unknown:
-                notes.append(f'attempt {attempt} may have reached the service without a complete answer ({last.msg})')
+                notes.append(f'attempt {attempt}: {last.msg}')
             if not last.retry or attempt == attempts:
                 break
             self._sleep(backoff(attempt, last.wait))
@@ -472,6 +617,12 @@ class EsendexClient:
             raise EsendexHTTPError(f'{where} failed{tries}: {last.msg}', last.status, bool(notes))
         raise last.error(f'{where} failed{tries}: {last.msg}', bool(notes))
 
+    def _redact_bytes(self, body: bytes) -> bytes:
+        """Remove secrets from an answer before an excerpt of it is cut, so no part of one survives the cut."""
+        for secret in self._secrets:
+            body = re.sub(re.escape(secret.encode()), REDACTED.encode(), body, flags=re.IGNORECASE)
+        return body
+
     def _send(self, url: str, body: bytes, headers: dict) -> tuple:
         """POST once; return (status, content type, Retry-After, body) or raise _Attempt."""
         started = time.monotonic()
@@ -479,13 +630,13 @@ class EsendexClient:
             response = self._session.post(url, data=body, headers=headers, timeout=self.timeout,
                                           verify=self.validate_certs, allow_redirects=False, stream=True)
         except requests.exceptions.RequestException as exc:
-            raise self._transport_failure(exc) from None
+            raise self._transport_failure(exc, url) from None
         try:
             status = response.status_code
             if 300 <= status < 400:
-                location = display_url(response.headers.get('Location', '(none)'))
+                location = quote(display_url(response.headers.get('Location', '(none)')), 120)
                 raise _Attempt(f'HTTP {status} redirect to {location}, which is not followed', retry=False, unknown=False, status=status)
-            body = self._redact_body(self._read(response, started))
+            body = self._read(response, started)
             return status, response.headers.get('Content-Type', ''), response.headers.get('Retry-After'), body
         finally:
             response.close()
@@ -495,7 +646,7 @@ class EsendexClient:
         status = response.status_code
         encoding = response.headers.get('Content-Encoding', '').strip().lower()
         if encoding not in ('', 'identity'):
-            raise _bad_answer(f'HTTP {status} answer uses Content-Encoding {encoding!r}, which was not asked for')
+            raise _bad_answer(f'HTTP {status} answer uses Content-Encoding {quote(encoding)}, which was not asked for')
         declared = response.headers.get('Content-Length', '').strip()
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise _bad_answer(f'HTTP {status} answer of {int(declared)} bytes is over the 1 MiB limit')
@@ -517,9 +668,21 @@ class EsendexClient:
             raise _Attempt(f'the connection to {self.host} closed after {size} of {declared} bytes of the answer', retry=True, unknown=True)
         return b''.join(chunks)
 
-    def _transport_failure(self, exc: BaseException) -> _Attempt:
+    def _transport_failure(self, exc: BaseException, url: str = '') -> _Attempt:
         """Say what went wrong below HTTP, and whether the service may have acted on the request."""
         host = self.host
+        chain = _chain(exc)
+        proxy = self._proxy(url) if url else None
+        if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)) or any(
+                isinstance(item, ImportError) for item in chain):
+            if proxy and proxy.lower().startswith('socks'):
+                return _Attempt(f'the proxy {quote(display_url(proxy), 120)} is a SOCKS proxy, which needs the Python package '
+                                f'PySocks (pip install "requests[socks]") on the host that runs the module; nothing was sent',
+                                retry=False, unknown=False)
+            return _Attempt(f'the request could not be prepared, nothing was sent: {_cause(exc)}', retry=False, unknown=False)
+        if isinstance(exc, requests.exceptions.ProxyError) and proxy:
+            return _Attempt(f'could not connect through the proxy {quote(display_url(proxy), 120)} to {host}: {_cause(exc)}',
+                            retry=True, unknown=False)
         if isinstance(exc, requests.exceptions.SSLError):
             return _Attempt(f'TLS error talking to {host}: {_tls_reason(exc)}', retry=False, unknown=False)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -528,7 +691,19 @@ class EsendexClient:
             return _Attempt(f'no answer from {host} within {self.timeout:g} s', retry=True, unknown=True)
         if isinstance(exc, requests.exceptions.ConnectionError) and _never_sent(exc):
             return _Attempt(f'could not connect to {host}: {_cause(exc)}', retry=True, unknown=False)
-        return _Attempt(f'the connection to {host} was dropped before a complete answer ({_cause(exc)})', retry=True, unknown=True)
+        bad_line = next((item for item in chain if isinstance(item, (http.client.BadStatusLine, http.client.LineTooLong))
+                         and not isinstance(item, http.client.RemoteDisconnected)), None)
+        if bad_line is not None:
+            return _bad_answer(f'{host} answered with a malformed HTTP status line or header: {quote(str(bad_line))}', unknown=True)
+        return _Attempt(f'the connection to {host} was dropped before a complete answer: {_cause(exc)}', retry=True, unknown=True)
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy requests uses for url (from the environment), if any."""
+        try:
+            proxies = requests.utils.get_environ_proxies(url, no_proxy=None)
+            return requests.utils.select_proxy(url, proxies)
+        except Exception:  # pylint: disable=broad-exception-caught  # only to name the proxy in a message
+            return None
 
 
 def _never_sent(exc: BaseException) -> bool:
