@@ -59,12 +59,12 @@ notes:
   - Tested with C(requests) 2.25.1 and C(urllib3) 1.26.5 (the oldest supported, as RHEL 9 ships them) and with current
     releases.
   - A password in O(api_url) is masked in all output, as every C(no_log) value is. Ansible masks every occurrence of it,
-    so a short password that also occurs in ordinary text (V(1), V(True)) masks that text too: use a long password.
+    so a short password that also occurs in ordinary text (V(1), V(True)) masks that text too, so use a long password.
   - If an attempt reached the service but its answer was lost (a timeout, or a connection dropped after the request
     was sent), the retry may find nothing left to cancel. The module then warns, naming the ID, and reports
     RV(ignore:changed=true), because the lost attempt may have cancelled what the final answer does not count.
   - In C(module_defaults), O(license_key), O(timeout), O(retries), O(validate_certs) and O(concurrency) can be set for
-    the whole C(group/esendex.us.esendex). O(api_url) has a different default for each module (one per service): set it
+    the whole C(group/esendex.us.esendex). O(api_url) has a different default for each module (one per service), so set it
     for each module, not for the group.
 requirements:
   - requests

@@ -136,7 +136,7 @@ cancelled_by_queue_id:
 would_cancel_queue_ids:
   description:
     - In check mode, the QueueIDs of O(queue_ids), in their order, whose status is Queued (C(ResponseCode) V(0)) and
-      not complete: the calls a real run would cancel (INFERRED rule, see the C(check_mode) attribute). A QueueID the
+      not complete, which are the calls a real run would cancel (INFERRED rule, see the C(check_mode) attribute). A QueueID the
       service does not mention is not predicted.
   returned: check mode with O(queue_ids)
   type: list
