@@ -46,6 +46,7 @@ options:
       - How many IDs are in flight at once, from V(1) to V(16), over one pool of reused HTTP connections.
       - Results keep the order of the IDs given, whatever the concurrency.
       - It matters only when the module sends one request per ID; a single request is a single request.
+      - Common to both modules since 1.1.0; M(esendex.us.esendex_cancel_calls) has had it since 1.0.0.
     type: int
     default: 4
     version_added: 1.1.0
@@ -61,7 +62,7 @@ notes:
   - A password in O(api_url) is masked in all output, as every C(no_log) value is. Ansible masks every occurrence of it,
     so a short password that also occurs in ordinary text (V(1), V(True)) masks that text too, so use a long password.
   - If an attempt reached the service but its answer was lost (a timeout, or a connection dropped after the request
-    was sent), the retry may find nothing left to cancel. The module then warns, naming the ID, and reports
+    was sent), the retry may find nothing left to cancel. The module then warns (naming the ID, if any) and reports
     RV(ignore:changed=true), because the lost attempt may have cancelled what the final answer does not count.
   - In C(module_defaults), O(license_key), O(timeout), O(retries), O(validate_certs) and O(concurrency) can be set for
     the whole C(group/esendex.us.esendex). O(api_url) has a different default for each module (one per service), so set it
