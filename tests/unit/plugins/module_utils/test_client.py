@@ -27,6 +27,7 @@ from ansible_collections.esendex.us.plugins.module_utils._client import (
     EsendexResponseError,
     EsendexTransportError,
     EsendexClient,
+    Item,
 )
 
 KEY = '3d8b5f1e-c27a-4e96-8f40-a1b9c6d2e7f5'
@@ -230,6 +231,13 @@ def test_hang_past_the_timeout_fails_after_each_attempt_timed_out(method, emulat
     assert len(sent(emulator)) <= 3  # a loaded machine may time a request out before the emulator has logged it
 
 
+LOST = {
+    'drop': r'the connection to {host} was dropped before a complete answer: RemoteDisconnected: ',
+    'truncate': r'the connection to {host} (closed after \d+ of \d+ bytes of the answer|was dropped before a complete answer: )',
+    'hang': r'no answer from {host} within 1 s',
+}
+
+
 @pytest.mark.parametrize('fault, processed', [
     ({'type': 'drop'}, False),
     ({'type': 'drop', 'process': True}, True),
@@ -242,7 +250,9 @@ def test_a_lost_answer_is_retried_and_reported_as_unknown(method, emulator, conn
     answer = method.run(connect(method.url, timeout=1.0))  # time for the emulator to process the hung request first
     assert answer.value == (method.nothing if processed else method.done)
     assert answer.attempts == 2 and answer.outcome_unknown is True
-    assert len(answer.notes) == 1 and answer.notes[0].startswith('attempt 1 may have reached the service') and not leaks(answer.notes[0])
+    # one note per lost attempt, 'attempt N: ' and what happened to it (issue 9 item 8: no nested wording)
+    pattern = 'attempt 1: ' + LOST[fault['type']].format(host=re.escape(f'127.0.0.1:{emulator.port}'))
+    assert len(answer.notes) == 1 and re.match(pattern, answer.notes[0]) and not leaks(answer.notes[0]), answer.notes
     assert [c['count'] for c in emulator.cancellations()] == ([method.cancelled, 0] if processed else [method.cancelled])
 
 
@@ -383,11 +393,17 @@ def campaigns(emulator):
     return emulator
 
 
+def cancel_each(client: EsendexClient, ids: list, concurrency: int) -> list:
+    """Cancel each reference ID through run_all, as the calls module does: [(Item, Answer)] in input order."""
+    return client.run_all([Item('reference ID', rid, client.cancel_by_reference_id) for rid in ids], concurrency)
+
+
 @pytest.mark.parametrize('concurrency', [1, 4])
 def test_reference_ids_answered_in_input_order(campaigns, connect, concurrency):
     campaigns.add_faults({'type': 'delay', 'seconds': 0.2})  # the first request to arrive finishes last
-    answers = connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(IDS, concurrency)
-    assert list(answers) == IDS and [answers[rid].value for rid in IDS] == COUNTS
+    done = cancel_each(connect(campaigns.voice_url, max_connections=concurrency), IDS, concurrency)
+    assert [item.id for item, unused in done] == IDS and [answer.value for unused, answer in done] == COUNTS
+    assert {item.kind for item, unused in done} == {'reference ID'}
     assert sorted((c['reference_id'], c['count']) for c in campaigns.cancellations()) == sorted(zip(IDS, COUNTS))
     assert all(c['license_key'] == KEY for c in campaigns.cancellations())
 
@@ -397,13 +413,16 @@ def test_a_failure_on_the_third_id_reports_what_was_done(campaigns, connect, con
     slow = {'type': 'delay', 'seconds': 0.5}
     campaigns.add_faults(dict(slow, count=2), respond(500, body='Server Error'), slow)  # the third request to arrive fails at once
     with pytest.raises(EsendexBulkError) as caught:
-        connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(IDS, concurrency)
+        cancel_each(connect(campaigns.voice_url, max_connections=concurrency), IDS, concurrency)
     error = caught.value
-    assert error.failed_id in str(error) and 'HTTP 500: Server Error' in str(error) and error.outcome_unknown is False
-    assert len(error.done) == answered and error.not_attempted == IDS[answered + 1:]  # none started after the failure
-    assert list(error.done) == [rid for rid in IDS if rid in error.done] and sorted([*error.done, error.failed_id]) == IDS[:answered + 1]
+    [(failed, cause)] = error.failed
+    assert str(error) == f'cancelling reference ID {failed.id!r} failed: {cause}' and 'HTTP 500: Server Error' in str(cause)
+    assert error.outcome_unknown is False and cause.outcome_unknown is False
+    done = [item.id for item, unused in error.done]
+    assert len(done) == answered and [item.id for item in error.not_attempted] == IDS[answered + 1:]  # none started after the failure
+    assert done == [rid for rid in IDS if rid in done] and sorted([*done, failed.id]) == IDS[:answered + 1]
     record = {c['reference_id']: c['count'] for c in campaigns.cancellations()}
-    assert {rid: answer.value for rid, answer in error.done.items()} == record  # every cancellation is reported
+    assert {item.id: answer.value for item, answer in error.done} == record  # every cancellation is reported
     assert len(sent(campaigns)) == answered + 1
 
 
@@ -415,8 +434,8 @@ def test_connections_are_reused(campaigns, connect, monkeypatch, concurrency, mo
     campaigns.add_faults(respond(503))  # a retried error answer keeps the connection too
     campaigns.set_latency(0.02)  # so that concurrent requests overlap
     ids = [f'{rid}-{n}' for n in range(3) for rid in IDS]
-    answers = connect(campaigns.voice_url, max_connections=concurrency).cancel_by_reference_ids(ids, concurrency)
-    assert len(answers) == 15 and len(sent(campaigns)) == 16
+    done = cancel_each(connect(campaigns.voice_url, max_connections=concurrency), ids, concurrency)
+    assert [item.id for item, unused in done] == ids and len(sent(campaigns)) == 16
     assert 1 <= len(opened) <= most
 
 

@@ -62,8 +62,15 @@ def test_license_key_accepts_guids(value):
     assert validate_license_key(value) == value
 
 
+@pytest.mark.parametrize('value', [' ' + KEY, KEY + '\n', f'\t{KEY}\r\n', f'\u00a0{KEY}\u2003', f'\n\n{KEY.upper()}  '])
+def test_license_key_white_space_around_it_is_stripped(value):
+    # issue 9 item 5: `echo KEY | ansible-vault encrypt_string` or a file read leaves a trailing newline
+    assert validate_license_key(value) == value.strip()
+
+
 @pytest.mark.parametrize('value', [
-    '', 'not-a-license-key', KEY[:-1], KEY + '0', f'{{{KEY}}}', ' ' + KEY, KEY + '\n', KEY.replace('-', ''),
+    '', 'not-a-license-key', KEY[:-1], KEY + '0', f'{{{KEY}}}', f' {{{KEY}}}\n', KEY.replace('-', ''), f'{KEY} x', f'{KEY}\x00',
+    f'\x00{KEY}', KEY[:8] + ' ' + KEY[8:], KEY[:8] + '\n' + KEY[9:], f'"{KEY}"', f'({KEY})', '\n', '   ',
     KEY.replace('-', ' '), KEY.replace('5', 'g', 1), KEY.replace('a', '\uff41'), KEY.replace('3', '\u0663'), None, 12345, [KEY],
 ])
 def test_license_key_rejects_anything_else_without_echoing_it(value):
@@ -91,10 +98,10 @@ def test_any_license_key_is_a_guid_or_refused_without_being_echoed(value):
     try:
         accepted = validate_license_key(value)
     except EsendexInputError as exc:
-        assert not GUID_SHAPE.fullmatch(value)
+        assert not GUID_SHAPE.fullmatch(value.strip())
         assert str(exc) == input_error(validate_license_key, '')  # one fixed message, so nothing of the value is in it
     else:
-        assert accepted == value and len(value) == 36 and value.isascii() and GUID_SHAPE.fullmatch(value)
+        assert accepted == value.strip() and len(accepted) == 36 and accepted.isascii() and GUID_SHAPE.fullmatch(accepted)
 
 
 # ---------------------------------------------------------------- api_url
@@ -226,7 +233,7 @@ def test_reference_ids_normalised(values, expected):
     (['ok', 'a\nb'], 'item 2 contains a control character'),
     (['ok', 'a\x7fb'], 'item 2 contains a control character'),
     (['a\x9fb'], 'item 1 contains a control character'),
-    ([None], 'item 1 is empty'),
+    ([None], 'item 1 is a NoneType, not a string or a number'),
 ])
 def test_reference_ids_refused(values, where):
     msg = input_error(normalize_reference_ids, values)

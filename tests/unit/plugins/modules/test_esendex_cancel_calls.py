@@ -87,7 +87,12 @@ def test_environment_fallbacks(account, env):
     ({'reference_ids': ['window-17', 'window-18\x00']}, 'reference_ids item 2'),
     ({'reference_ids': ['bad\x1b[0mid']}, 'reference_ids item 1'),
     ({'reference_ids': ['window-17', 'a\nb']}, 'reference_ids item 2'),
-    ({'reference_ids': None}, 'reference_ids'),
+    pytest.param({'reference_ids': None}, 'reference_ids', marks=pytest.mark.xfail(strict=True, reason=(
+        'product bug: reference_ids given as null (and no queue_ids) passes required_one_of, which counts a key that is '
+        'present with value None, and the module then succeeds with "queue_ids is empty: no request was sent"; 1.0.0 '
+        'refused it and issue 11 says at least one of reference_ids and queue_ids is required'))),
+    pytest.param({'reference_ids': None, 'queue_ids': None}, 'reference_ids', marks=pytest.mark.xfail(strict=True, reason=(
+        'product bug: the same with both lists null: the task succeeds without cancelling anything'))),
     ({'concurrency': 0}, 'concurrency'),
     ({'concurrency': 17}, 'concurrency'),
     ({'concurrency': -4}, 'concurrency'),
@@ -140,5 +145,6 @@ def test_a_lost_answer_that_cancelled_warns_naming_the_id(account):
     account.add_faults({'type': 'truncate'})
     result = run_twins(main, account, args_for(account, ['spring-sale-2026'], retries=1))
     assert (result['failed'], result['cancelled_count'], result['cancelled_by_reference_id']) == (False, 0, {'spring-sale-2026': 0})
-    assert len(result['warnings']) == 1 and "'spring-sale-2026'" in result['warnings'][0]
+    assert result['changed'] is True  # issue 9 item 2: the lost attempt cancelled the 3 calls the retry did not count
+    assert len(result['warnings']) == 1 and "'spring-sale-2026'" in result['warnings'][0] and 'so changed is true' in result['warnings'][0]
     assert scheduled(account)['spring-sale-2026'] == 0

@@ -77,7 +77,7 @@ def test_clear_text_warning_only_off_loopback(account, url, warned):
     ([{'type': 'respond', 'status': 503, 'count': 9, 'headers': {'Retry-After': '0'}}], {'retries': 2}, 'failed after 3 attempts: HTTP 503'),
     ([{'type': 'respond', 'status': 500, 'body_template': 'Bad key {license_key}', 'count': 9}], {}, 'HTTP 500: Bad key ********'),
     ([{'type': 'respond', 'status': 200, 'body': '"true"', 'content_type': 'application/json'}], {}, 'expected the JSON literal true or false'),
-    ([{'type': 'drop', 'process': True, 'count': 9}], {'retries': 1}, 'messages may have been cancelled'),
+    ([{'type': 'drop', 'process': True, 'count': 9}], {'retries': 1}, 'The failed request may have reached the service and cancelled messages.'),
     ([{'type': 'hang', 'seconds': 30, 'count': 9}], {'retries': 0, 'timeout': 0.3}, 'within 0.3 s'),
 ])
 def test_service_failures_fail_cleanly(account, faults, options, text):
@@ -86,11 +86,13 @@ def test_service_failures_fail_cleanly(account, faults, options, text):
     assert result['failed'] is True and text in result['msg'] and 'cancelled' not in result
 
 
-def test_a_lost_answer_that_cancelled_warns(account):
+def test_a_lost_answer_that_cancelled_warns_and_reports_changed(account):
+    # issue 9 item 2: the lost first attempt cancelled both messages; the retry answers false, which is still `cancelled`
     account.add_faults({'type': 'truncate'})
     result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url, 'retries': 1})
-    assert (result['failed'], result['changed'], result['cancelled']) == (False, False, False)
+    assert (result['failed'], result['changed'], result['cancelled']) == (False, True, False)
     assert len(result['warnings']) == 1 and 'may have cancelled messages' in result['warnings'][0]
+    assert 'so changed is true' in result['warnings'][0] and result['warnings'][0].startswith('CancelAllMessages: ')
     assert statuses(account) == ['cancelled', 'cancelled', 'sent']
 
 

@@ -67,7 +67,8 @@ COMMON_INVALID = [
     ({'license_key': KEY + '0'}, 'license_key'),
     ({'license_key': f'{{{KEY}}}'}, 'license_key'),
     ({'license_key': KEY.replace('-', '')}, 'license_key'),
-    ({'license_key': f' {KEY}'}, 'license_key'),
+    ({'license_key': f' {{{KEY}}}\n'}, 'license_key'),  # white space around the key is stripped (issue 9 item 5), braces are not
+    ({'license_key': f'{KEY[:8]} {KEY[9:]}'}, 'license_key'),
     ({'license_key': None}, 'license_key'),
     ({'api_url': 'ftp://messaging.esendex.us/Messaging.svc'}, 'api_url'),
     ({'api_url': 'messaging.esendex.us/Messaging.svc'}, 'api_url'),
