@@ -6,16 +6,20 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.esendex.us.plugins.module_utils._client import (
+    MAX_QUEUE_ID,
+    CallStatus,
     EsendexError,
     EsendexInputError,
     EsendexResponseError,
@@ -23,10 +27,15 @@ from ansible_collections.esendex.us.plugins.module_utils._client import (
     display_url,
     excerpt,
     is_clear_text_url,
+    normalize_message_ids,
+    normalize_queue_ids,
     normalize_reference_ids,
     parse_count,
     parse_json_bool,
+    parse_notify_returns,
     parse_xml,
+    parse_xml_bool,
+    quote,
     validate_api_url,
     validate_license_key,
     validate_settings,
@@ -201,6 +210,16 @@ def test_settings_refused(timeout, retries, option):
 @pytest.mark.parametrize('timeout, retries', [(0.001, 0), (30.0, 3), (600, 1000)])
 def test_settings_accepted(timeout, retries):
     assert validate_settings(timeout, retries) is None
+
+
+@pytest.mark.parametrize('concurrency', [0, -1, 17, 1000])
+def test_concurrency_refused(concurrency):
+    assert input_error(validate_settings, 30.0, 3, concurrency) == f'concurrency must be from 1 to 16, got {concurrency}'
+
+
+@pytest.mark.parametrize('concurrency', [1, 4, 16])
+def test_concurrency_accepted(concurrency):
+    assert validate_settings(30.0, 3, concurrency) is None
 
 
 # ---------------------------------------------------------------- reference_ids
@@ -423,3 +442,330 @@ def test_parsers_return_a_valid_value_or_raise_their_own_error(parse, valid, bod
 def test_excerpt_is_always_one_short_line(body, content_type):
     line = excerpt(body, content_type)
     assert isinstance(line, str) and one_line(line) and len(line) <= MAX_EXCERPT and line == line.strip()
+
+
+# ---------------------------------------------------------------- quoted values are bounded (issue 9 item 8)
+
+@pytest.mark.parametrize('value, shown', [
+    ('spring-sale-2026', "'spring-sale-2026'"),
+    ('r' * 60, repr('r' * 60)),
+    ('r' * 61, repr('r' * 57 + '...')),
+    ('r' * 10000, repr('r' * 57 + '...')),
+    (12345, "'12345'"),
+    ('a\nb', "'a\\nb'"),
+])
+def test_quote(value, shown):
+    assert quote(value) == shown
+
+
+@PROPERTY
+@given(st.one_of(st.text(), st.text(min_size=55, max_size=400), st.integers()), st.integers(4, 200))
+def test_quote_is_one_bounded_line_that_starts_like_the_value(value, limit):
+    text = str(value)
+    shown = quote(value, limit)
+    inner = ast.literal_eval(shown)
+    assert one_line(shown) and len(inner) <= limit
+    assert inner == text if len(text) <= limit else inner == text[:limit - 3] + '...'
+    assert len(shown) <= 10 * limit + 2  # the longest escape, \\U0010ffff, is ten characters
+
+
+# ---------------------------------------------------------------- reference_ids: strings and numbers only (issue 9 item 8)
+
+@pytest.mark.parametrize('values, expected', [
+    ([2026], ['2026']),
+    (['2026', 2026, ' 2026 '], ['2026']),
+    ([7, 'seven', 7.5], ['7', 'seven', '7.5']),
+    ([0], ['0']),
+])
+def test_reference_ids_numbers_become_strings(values, expected):
+    assert normalize_reference_ids(values) == expected
+
+
+@pytest.mark.parametrize('values, where', [
+    ([['a']], 'item 1 is a list, not a string or a number'),
+    ([True], 'item 1 is a bool, not a string or a number'),
+    (['ok', False], 'item 2 is a bool, not a string or a number'),
+    ([{'a': 1}], 'item 1 is a dict, not a string or a number'),
+    (['ok', 'fine', ('t',)], 'item 3 is a tuple, not a string or a number'),
+    ([b'bytes'], 'item 1 is a bytes, not a string or a number'),
+])
+def test_reference_ids_that_are_not_scalars_are_refused(values, where):
+    msg = input_error(normalize_reference_ids, values)
+    assert msg == f'reference_ids {where}'  # the message says the type, never the value
+
+
+SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+                    st.lists(st.text(max_size=2), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
+
+
+def expected_reference_ids(values: list):
+    """The documented rule: (None, index of the first refused item) or (the normalized list, None)."""
+    if not values:
+        return None, 0
+    texts = []
+    for index, value in enumerate(values, start=1):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None, index
+        text = str(value).strip()
+        if not text or any(unicodedata.category(c) == 'Cc' for c in text):
+            return None, index
+        texts.append(text)
+    return list(dict.fromkeys(texts)), None
+
+
+@PROPERTY
+@given(st.lists(SCALARS, max_size=12))
+def test_any_reference_ids_of_any_type_normalise_or_are_refused_naming_the_item(values):
+    expected, bad = expected_reference_ids(values)
+    try:
+        got = normalize_reference_ids(values)
+    except EsendexInputError as exc:
+        msg = str(exc)
+        assert expected is None and one_line(msg) and len(msg) < 200
+        assert msg.startswith(f'reference_ids item {bad} ') if bad else msg.startswith('reference_ids must name')
+    else:
+        assert got == expected and all(isinstance(text, str) for text in got)
+
+
+# ---------------------------------------------------------------- queue_ids (issue 11)
+
+@pytest.mark.parametrize('values, expected', [
+    ([], []),
+    ([1], [1]),
+    ([MAX_QUEUE_ID, 1, 4096001], [9223372036854775807, 1, 4096001]),
+    ([5, 3, 5, 3, 7], [5, 3, 7]),
+])
+def test_queue_ids_normalised(values, expected):
+    assert normalize_queue_ids(values) == expected
+
+
+@pytest.mark.parametrize('values, where', [
+    ([0], 'item 1 is '),
+    ([1, -1], 'item 2 is '),
+    ([1, 2, MAX_QUEUE_ID + 1], 'item 3 is '),
+    ([2 ** 200], 'item 1 is '),
+    ([True], 'item 1 is a bool, '),
+    ([1, False], 'item 2 is a bool, '),
+    (['1'], 'item 1 is a str, '),
+    ([1.0], 'item 1 is a float, '),
+    ([None], 'item 1 is a NoneType, '),
+    ([[1]], 'item 1 is a list, '),
+])
+def test_queue_ids_refused_naming_the_item(values, where):
+    msg = input_error(normalize_queue_ids, values)
+    assert msg.startswith(f'queue_ids {where}') and msg.endswith('not a QueueID (a whole number from 1 to 9223372036854775807)')
+    assert len(msg) < 200  # 2 ** 200 is quoted cut short
+
+
+QUEUE_ITEMS = st.one_of(st.integers(-3, 10), st.integers(MAX_QUEUE_ID - 2, MAX_QUEUE_ID + 2), st.integers(), st.booleans(),
+                        st.floats(), st.text(max_size=3), st.none())
+
+
+@PROPERTY
+@given(st.lists(QUEUE_ITEMS, max_size=12))
+def test_any_queue_ids_are_distinct_int64s_or_refused_naming_the_first_bad_item(values):
+    bad = next((i for i, v in enumerate(values, 1) if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_QUEUE_ID), None)
+    try:
+        got = normalize_queue_ids(values)
+    except EsendexInputError as exc:
+        assert bad is not None and str(exc).startswith(f'queue_ids item {bad} ') and one_line(str(exc)) and len(str(exc)) < 200
+    else:
+        assert bad is None and got == list(dict.fromkeys(values)) and all(type(v) is int for v in got)  # pylint: disable=unidiomatic-typecheck
+
+
+# ---------------------------------------------------------------- message_ids (issue 11)
+
+MID = '6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38'
+MID2 = '0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75'
+
+
+@pytest.mark.parametrize('values, expected', [
+    ([], []),
+    ([MID], [MID]),
+    ([MID.upper(), MID2, MID, MID2.upper()], [MID.upper(), MID2]),  # repeats compared case-insensitively, first as given
+    ([f' {MID}\n', MID], [MID]),  # surrounding white space removed
+    ([MID2, MID], [MID2, MID]),
+])
+def test_message_ids_normalised(values, expected):
+    assert normalize_message_ids(values) == expected
+
+
+@pytest.mark.parametrize('values, where', [
+    (['not-a-guid'], "item 1 is 'not-a-guid', "),
+    ([MID, f'{{{MID}}}'], f"item 2 is '{{{MID}}}', "),
+    ([MID, MID2, MID.replace('-', '')], 'item 3 is '),
+    ([MID[:-1]], 'item 1 is '),
+    ([MID[:8] + ' ' + MID[9:]], 'item 1 is '),
+    ([''], "item 1 is '', "),
+    (['x' * 10000], "item 1 is '" + 'x' * 57 + "...', "),
+    ([f'{MID}\x1b[0m'], 'item 1 is a str, '),  # a control character is never echoed
+    ([None], 'item 1 is a NoneType, '),
+    ([42], 'item 1 is a int, '),
+    ([[MID]], 'item 1 is a list, '),
+])
+def test_message_ids_refused_naming_the_item(values, where):
+    msg = input_error(normalize_message_ids, values)
+    assert msg.startswith(f'message_ids {where}') and msg.endswith('not a MessageID (a GUID: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)')
+    assert len(msg) < 250
+
+
+MESSAGE_ITEMS = st.one_of(
+    st.from_regex(GUID_SHAPE, fullmatch=True),
+    st.sampled_from([MID, MID.upper(), f' {MID}\t', MID2]),
+    st.builds('{0}{1}{2}'.format, st.sampled_from(['', ' ', '\n', '{', 'x']), st.sampled_from([MID, MID2]), st.sampled_from(['', ' ', '}'])),
+    st.text(max_size=40), st.integers(), st.none(),
+)
+
+
+@PROPERTY
+@given(st.lists(MESSAGE_ITEMS, max_size=10))
+def test_any_message_ids_are_distinct_guids_or_refused_naming_the_first_bad_item(values):
+    def guid(value):
+        return isinstance(value, str) and GUID_SHAPE.fullmatch(value.strip())
+
+    bad = next((i for i, v in enumerate(values, 1) if not guid(v)), None)
+    try:
+        got = normalize_message_ids(values)
+    except EsendexInputError as exc:
+        assert bad is not None and str(exc).startswith(f'message_ids item {bad} ') and one_line(str(exc)) and len(str(exc)) < 250
+    else:
+        firsts = {}
+        for value in values:
+            firsts.setdefault(value.strip().lower(), value.strip())
+        assert bad is None and got == list(firsts.values())
+
+
+# ---------------------------------------------------------------- CancelNotify's <boolean> (issue 11)
+
+@pytest.mark.parametrize('body, value', [
+    (b'<boolean ' + NS + b'>true</boolean>', True),
+    (b'<boolean ' + NS + b'>false</boolean>', False),
+    (b'<?xml version="1.0" encoding="utf-8"?>\r\n<boolean ' + NS + b'>true</boolean>', True),
+    (b'\xef\xbb\xbf<boolean xmlns="urn:anything-else"> false\n</boolean>\n', False),
+    (b'<boolean>true</boolean>', True),
+    (b'<n:boolean xmlns:n="https://ws.esendex.us/NotifyWS/">true</n:boolean>', True),
+])
+def test_parse_xml_bool(body, value):
+    assert parse_xml_bool(body) is value
+
+
+@pytest.mark.parametrize('body', [
+    b'<boolean>True</boolean>', b'<boolean>FALSE</boolean>', b'<boolean>1</boolean>', b'<boolean>0</boolean>', b'<boolean></boolean>',
+    b'<boolean>true false</boolean>', b'<boolean><b/>true</boolean>', b'<boolean>true<b/></boolean>', b'<bool>true</bool>',
+    b'<int>1</int>', b'<boolean>true', b'true', b'false', b'"true"', b'', b'<html><body>true</body></html>',
+    b'<!DOCTYPE boolean><boolean>true</boolean>', b'<!DOCTYPE b [<!ENTITY t "true">]><boolean>&t;</boolean>',
+    b'<ArrayOfNotifyReturn ' + NS + b'/>', b'<boolean>\xfftrue</boolean>', '<boolean>tru\u0435</boolean>'.encode(),
+])
+def test_parse_xml_bool_refuses(body):
+    with pytest.raises(EsendexResponseError) as caught:
+        parse_xml_bool(body)
+    assert one_line(str(caught.value)) and len(str(caught.value)) < 200
+
+
+# ---------------------------------------------------------------- GetMultipleQueueIdStatus' ArrayOfNotifyReturn (issue 11)
+
+FIELDS = ('ResponseCode', 'ResponseText', 'CallAnswered', 'QueueID', 'TryCount', 'Demo', 'DigitsPressed', 'MachineDetection',
+          'Duration', 'StartTime', 'EndTime', 'MinuteRate', 'Country', 'CallComplete', 'TextToSay', 'VariableArray')
+
+
+def notify_return(queue_id, code, text, complete, **extra) -> str:
+    """One NotifyReturn with its children in the documented order (null strings left out, as ASMX does)."""
+    values = {'ResponseCode': code, 'ResponseText': text, 'CallAnswered': 'false', 'QueueID': queue_id, 'TryCount': 0,
+              'Demo': 'false', 'Duration': 0, 'StartTime': '0001-01-01T00:00:00', 'EndTime': '0001-01-01T00:00:00',
+              'MinuteRate': '0.0000', 'CallComplete': complete, **extra}
+    return '<NotifyReturn>' + ''.join(f'<{name}>{xml_escape(str(values[name]))}</{name}>' for name in FIELDS
+                                      if values.get(name) is not None) + '</NotifyReturn>'
+
+
+def array(*entries: str, ns: str = 'https://ws.esendex.us/NotifyWS/') -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?>\r\n<ArrayOfNotifyReturn xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="{ns}">' + ''.join(entries) + '</ArrayOfNotifyReturn>').encode()
+
+
+@pytest.mark.parametrize('body, statuses', [
+    (array(), {}),
+    (array(notify_return(4096001, 0, 'Queued', 'false')), {4096001: CallStatus(0, 'Queued', False)}),
+    (array(notify_return(3, 1, 'Call Answered', 'true'), notify_return(1, 0, 'Queued', 'false'), notify_return(2, 12, 'Dialing', 'false')),
+     {3: CallStatus(1, 'Call Answered', True), 1: CallStatus(0, 'Queued', False), 2: CallStatus(12, 'Dialing', False)}),
+    (array(notify_return(MAX_QUEUE_ID, 22, '  Cancelled \n by\tuser ', 'true')), {MAX_QUEUE_ID: CallStatus(22, 'Cancelled by user', True)}),
+    (array(notify_return(7, 0, None, 'false')), {7: CallStatus(0, '', False)}),  # ResponseText left out when null
+    (array(notify_return(7, -1, 'x' * 500, 'false')), {7: CallStatus(-1, 'x' * 200, False)}),
+    (array(notify_return(7, 0, 'Queued', 'false'), ns='urn:another'), {7: CallStatus(0, 'Queued', False)}),
+    (array(notify_return(8, 0, 'Queued', 'false', VariableArray='<x>')), {8: CallStatus(0, 'Queued', False)}),
+])
+def test_parse_notify_returns(body, statuses):
+    got = parse_notify_returns(body)
+    assert got == statuses and list(got) == list(statuses)
+
+
+@pytest.mark.parametrize('body', [
+    b'<ArrayOfNotifyReturn ' + NS + b'>',
+    b'<NotifyReturn ' + NS + b'><QueueID>1</QueueID><ResponseCode>0</ResponseCode><CallComplete>false</CallComplete></NotifyReturn>',
+    b'<ArrayOfInt ' + NS + b'/>',
+    array('<Other><QueueID>1</QueueID><ResponseCode>0</ResponseCode><CallComplete>false</CallComplete></Other>'),
+    array(notify_return(None, 0, 'Queued', 'false')),
+    array(notify_return(1, None, 'Queued', 'false')),
+    array(notify_return(1, 0, 'Queued', None)),
+    array(notify_return('one', 0, 'Queued', 'false')),
+    array(notify_return(-1, 0, 'Queued', 'false')),
+    array(notify_return('1.5', 0, 'Queued', 'false')),
+    array(notify_return('9' * 20, 0, 'Queued', 'false')),
+    array(notify_return(1, 'Queued', 'Queued', 'false')),
+    array(notify_return(1, '0.0', 'Queued', 'false')),
+    array(notify_return(1, 0, 'Queued', 'True')),
+    array(notify_return(1, 0, 'Queued', '1')),
+    array(notify_return(1, 0, 'Queued', 'false') + notify_return(2, 0, 'Queued', 'maybe')),
+    array(notify_return(1, 0, 'Queued', 'false').replace('<QueueID>1</QueueID>', '<QueueID>1</QueueID><QueueID>2</QueueID>')),
+    b'<!DOCTYPE a><ArrayOfNotifyReturn/>', b'', b'[]', b'<html><body>Service Unavailable</body></html>',
+])
+def test_parse_notify_returns_refuses(body):
+    with pytest.raises(EsendexResponseError) as caught:
+        parse_notify_returns(body)
+    assert one_line(str(caught.value)) and len(str(caught.value)) < 200
+
+
+XML_TEXT = st.text(st.characters(blacklist_categories=('Cs', 'Cc', 'Cn')) | st.sampled_from(' \t\n\r'), max_size=30)
+ENTRIES = st.lists(st.tuples(st.integers(0, MAX_QUEUE_ID), st.integers(-10 ** 9, 10 ** 9), XML_TEXT, st.booleans()),
+                   max_size=8, unique_by=lambda entry: entry[0])
+
+
+@PROPERTY
+@given(ENTRIES, st.randoms(use_true_random=False), st.sampled_from(['https://ws.esendex.us/NotifyWS/', 'urn:x', '']))
+def test_parse_notify_returns_reads_every_entry_by_queue_id(entries, rnd, ns):
+    rnd.shuffle(entries)
+    body = array(*(notify_return(qid, code, text, 'true' if complete else 'false') for qid, code, text, complete in entries), ns=ns)
+    expected = {qid: CallStatus(code, ' '.join(text.split())[:200], complete) for qid, code, text, complete in entries}
+    got = parse_notify_returns(body)
+    assert got == expected and list(got) == [entry[0] for entry in entries]
+    assert all(status.cancellable is (status.code == 0 and not status.complete) for status in got.values())
+
+
+NOTIFY_PIECES = st.sampled_from([
+    '<ArrayOfNotifyReturn xmlns="https://ws.esendex.us/NotifyWS/">', '</ArrayOfNotifyReturn>', '<NotifyReturn>', '</NotifyReturn>',
+    '<QueueID>', '</QueueID>', '<ResponseCode>', '</ResponseCode>', '<CallComplete>', '</CallComplete>', '<ResponseText>',
+    '</ResponseText>', '<boolean xmlns="https://ws.esendex.us/NotifyWS/">', '</boolean>', 'true', 'false', '0', '22', '-1',
+    '9223372036854775807', '99999999999999999999', ' ', '&amp;', '<!DOCTYPE a>', '<x/>',
+])
+NOTIFY_BODIES = st.one_of(BODIES, st.lists(st.one_of(NOTIFY_PIECES, st.text(max_size=4)), max_size=24).map(lambda t: ''.join(t).encode()))
+
+
+def valid_statuses(value) -> bool:
+    return isinstance(value, dict) and all(
+        type(qid) is int and qid >= 0 and isinstance(status, CallStatus) and type(status.code) is int  # pylint: disable=unidiomatic-typecheck
+        and isinstance(status.complete, bool) and isinstance(status.text, str) and len(status.text) <= 200
+        for qid, status in value.items())
+
+
+@pytest.mark.parametrize('parse, valid', [
+    (parse_xml_bool, lambda value: isinstance(value, bool)),
+    (parse_notify_returns, valid_statuses),
+])
+@PROPERTY
+@given(body=NOTIFY_BODIES)
+def test_new_parsers_return_a_valid_value_or_raise_a_response_error(parse, valid, body):
+    try:
+        value = parse(body)
+    except EsendexResponseError as exc:  # and never any other exception
+        assert one_line(str(exc)) and len(str(exc)) < 200
+    else:
+        assert valid(value)
