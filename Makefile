@@ -1,54 +1,50 @@
-# esendex.us collection: test entry points. Everything runs through tools/run_tests.py,
-# which builds its own pinned virtual environments under .venvs/ and logs to .venvs/logs/.
+# esendex.us collection. Every check is a nox session (noxfile.py, antsibull-nox.toml); TESTING.md says how to run each.
 #
-#   make test                                # every stage CI runs
-#   make test STAGES="sanity-2.21 units-2.21" # a subset (stage names, kinds or lines like 2.21)
-#   make lint | sanity | units | integration # one kind of stage
-#   make test JOBS=1                         # one stage at a time (default 2)
-#   make list                                # the stages and what each runs
-#   make demo                                # the main job on the bundled emulator
-#   make bench                               # the benchmark (docs/performance.md)
-#   make docs                                # the HTML docs site, in docs/build/html/ (antsibull-docs + Sphinx)
+#   make test                               the CI set, two sessions at a time: a line per session, then `N passed, N failed`
+#   make test SESSIONS="lint sanity-2.21"   some sessions only (names from `make list`)
+#   make test JOBS=1                        one session at a time
+#   make list                               every session (nox -l; * marks the CI set)
+#   make demo                               the main job on the bundled emulator (demo/demo.py, standalone)
+#   make bench                              the benchmark (benchmarks/bench_cancel.py, standalone; docs/performance.md)
+#   make docs                               the HTML docs site, in docs/build/html/ (nox session docs-build)
+#
+# nox and antsibull-nox are installed, pinned by tools/constraints.txt, into .nox-bootstrap/ on first use.
 
 PYTHON ?= python3
-STAGES ?=
-JOBS ?=
-RUN_TESTS = $(strip $(PYTHON) tools/run_tests.py $(if $(JOBS),--jobs $(JOBS)))
+PYENV_ROOT ?= $(HOME)/.pyenv
+# nox runs the tool sessions with its own Python: the newest line's (3.12) when pyenv has it, else python3
+BOOTSTRAP_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12) $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3.13) python3)
+BOOTSTRAP = .nox-bootstrap
+NOX = $(BOOTSTRAP)/bin/python -m nox --non-interactive
+SESSIONS ?=
+JOBS ?= 2
 
-.PHONY: test lint sanity units integration list demo bench docs clean-venvs
+.PHONY: test list demo bench docs clean
 
-test:
-	$(RUN_TESTS) $(STAGES)
+test: $(BOOTSTRAP)/ready
+	$(BOOTSTRAP)/bin/python tools/ci.py --jobs $(JOBS) $(SESSIONS)
 
-lint:
-	$(RUN_TESTS) lint
+list: $(BOOTSTRAP)/ready
+	$(NOX) -l
 
-sanity:
-	$(RUN_TESTS) sanity
-
-units:
-	$(RUN_TESTS) units
-
-integration:
-	$(RUN_TESTS) integration
-
-list:
-	$(RUN_TESTS) --list
+$(BOOTSTRAP)/ready: tools/constraints.txt
+	rm -rf $(BOOTSTRAP)
+	$(BOOTSTRAP_PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/python -m pip install -q --disable-pip-version-check --no-input -c tools/constraints.txt nox antsibull-nox
+	touch $@
 
 # The main job on the bundled emulator: no Esendex account needed.
 demo:
-	$(PYTHON) tools/demo.py
+	$(PYTHON) demo/demo.py
 
 # Benchmark of esendex_cancel_calls against ansible.builtin.uri (not part of `make test`).
 bench:
 	$(PYTHON) benchmarks/bench_cancel.py
 
-# The docs site as docs.ansible.com shows it (module docs and docs/docsite/), built offline by the docs-build stage
-# (tools/release_checks.py docs-site) and kept in docs/build/.
-docs:
-	DOCS_OUTPUT=$(CURDIR)/docs/build $(RUN_TESTS) docs-build
+docs: $(BOOTSTRAP)/ready
+	DOCS_OUTPUT=$(CURDIR)/docs/build $(NOX) -e docs-build
 	@echo "docs site: docs/build/html/index.html"
 
-# Remove the harness's virtual environments and logs (the next run rebuilds them cold).
-clean-venvs:
-	rm -rf .venvs
+# Remove every virtual environment and log (the next run rebuilds them cold).
+clean:
+	rm -rf .nox .nox-bootstrap .venvs
