@@ -98,7 +98,8 @@ def test_a_lost_answer_that_cancelled_warns_and_reports_changed(account):
 
 def test_missing_requests_library_fails(account, monkeypatch):
     monkeypatch.setattr(common, 'REQUESTS_IMPORT_ERROR', 'Traceback (most recent call last): ImportError')
-    assert 'requests' in run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url}, invalid=True)['msg']
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url}, invalid=True, traceback=True)
+    assert 'requests' in result['msg'] and 'ImportError' in result['exception']  # here the traceback helps
 
 
 def test_collection_version_matches_galaxy_yml():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from unittest import mock
 
 import pytest
@@ -37,21 +38,24 @@ def _exit_json(_module, **result):
 
 
 def _fail_json(_module, msg, **result):
+    # issue 9 item 7: called inside an except block, fail_json makes ansible-core print the module's traceback
+    assert sys.exc_info() == (None, None, None), f'fail_json called while handling {sys.exc_info()[1]!r}'
     raise ModuleDone(dict(result, msg=msg, failed=True))
 
 
-def run_module(main, args: dict, check_mode: bool = False, env: dict | None = None) -> dict:
+def run_module(main, args: dict, check_mode: bool = False, env: dict | None = None, diff: bool = False) -> dict:
     """Run main() with args and only `env` of the ESENDEX_* environment variables; return its result.
 
     The result is what the module passed to exit_json or fail_json (before Ansible's no_log masking,
     so a leaked key is seen), plus `failed` and the `warnings` it gave, after a JSON round trip.
+    fail_json must be called with no exception being handled.
     """
     warnings = []
     environ = {name: value for name, value in os.environ.items() if not name.startswith('ESENDEX_')}
     environ.update(env or {})
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, environ, clear=True))
-        stack.enter_context(patch_module_args(dict(args, _ansible_check_mode=check_mode)))
+        stack.enter_context(patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)))
         stack.enter_context(mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json,
                                                 warn=lambda _module, warning, *_args, **_kwargs: warnings.append(warning)))
         done = stack.enter_context(pytest.raises(ModuleDone))
@@ -87,25 +91,45 @@ def leaks(text: str, secret: str) -> bool:
     return any(secret[i:i + 8].lower() in text.lower() for i in range(len(secret) - 7))
 
 
-def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool = False) -> dict:
-    """Run the module in check mode, then for real, with the same arguments and environment; return the real result.
+STATUS_READ = '/GetMultipleQueueIdStatus'
 
-    Neither run may hold any part of the license key, and the check-mode run must send no request and change nothing
-    in the emulator. With valid options it says changed, with a message that the effect cannot be predicted; with
-    `invalid` options both runs fail alike, before any request.
+
+def run_both(main, emulator, args: dict, env: dict | None = None, invalid: bool = False, diff: bool = False,
+             check: dict | None = None, reads: int = 0, traceback: bool = False) -> tuple:
+    """Run the module in check mode, then for real, with the same arguments and environment; return both results.
+
+    Neither run may hold any part of the license key, in its result or in any request's path or query string, and
+    the check-mode run must change nothing in the emulator and send no request but `reads` status reads
+    (GetMultipleQueueIdStatus, the only read-only method); with none, it may not take a fault either. With
+    `invalid` options both runs fail alike, before any request. Otherwise the check-mode result, warnings aside, is
+    `check`, by default the one for what cannot be predicted: changed, with a message saying so. No failure carries a
+    traceback (`exception`) unless `traceback` is set. With `diff`, both runs are in diff mode.
     """
     secret = args.get('license_key') or (env or {}).get('ESENDEX_LICENSE_KEY') or ''
     sent, before = len(emulator.requests()), (emulator.get_state(), emulator.faults())
-    check = run_module(main, args, check_mode=True, env=env)
-    assert len(emulator.requests()) == sent and (emulator.get_state(), emulator.faults()) == before
-    real = run_module(main, args, env=env)
-    for result in check, real:
+    check_result = run_module(main, args, check_mode=True, env=env, diff=diff)
+    read = emulator.requests()[sent:]
+    assert [entry['path'].rsplit('/', 1)[-1] for entry in read] == [STATUS_READ[1:]] * reads, read
+    assert emulator.get_state() == before[0] and (reads or emulator.faults() == before[1])
+    real = run_module(main, args, env=env, diff=diff)
+    for result in check_result, real:
         assert len(result['msg'].splitlines()) == 1 if 'msg' in result else not result['failed']
         assert len(secret) < 8 or not leaks(json.dumps(result), secret), result
+        assert traceback or 'exception' not in result, result
+    for entry in emulator.requests()[sent:]:
+        assert len(secret) < 8 or not leaks(entry['path'] + '?' + entry['query'], secret), entry
     if invalid:
-        assert real['failed'] is True and real == check and len(emulator.requests()) == sent
+        assert real['failed'] is True and real == check_result and len(emulator.requests()) == sent
     else:
-        assert (check['changed'], sorted(check)) == (True, ['changed', 'failed', 'msg', 'warnings'])
-        assert 'no request was sent' in check['msg'] and 'cannot be predicted' in check['msg']
-        assert set(check['warnings']) <= set(real['warnings'])
-    return real
+        if check is None:
+            assert (check_result['changed'], sorted(check_result)) == (True, ['changed', 'failed', 'msg', 'warnings'])
+            assert 'no request was sent' in check_result['msg'] and 'cannot be predicted' in check_result['msg']
+        else:
+            assert {name: value for name, value in check_result.items() if name != 'warnings'} == check
+        assert set(check_result['warnings']) <= set(real['warnings'])
+    return check_result, real
+
+
+def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool = False, **options) -> dict:
+    """run_both, returning the real run's result."""
+    return run_both(main, emulator, args, env, invalid, **options)[1]
