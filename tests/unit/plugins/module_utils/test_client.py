@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import re
 import socket
 import threading
@@ -15,6 +16,7 @@ from collections import Counter
 from typing import Any, Callable, NamedTuple
 
 import pytest
+import requests
 import urllib3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,8 @@ from ansible_collections.esendex.us.plugins.module_utils._client import (
     EsendexTransportError,
     EsendexClient,
     Item,
+    _cause,
+    _chain,
 )
 
 KEY = '3d8b5f1e-c27a-4e96-8f40-a1b9c6d2e7f5'
@@ -464,3 +468,187 @@ def test_any_answer_gives_a_valid_value_or_the_clients_own_error(emulator, kind,
             assert isinstance(answer.value, int) and isinstance(answer.value, bool) is (kind == 'messages') and answer.value >= 0
     assert len(emulator.requests()) == (2 if status in (429, 502, 503, 504) else 1)
     assert waits == ([0.5] if status in (429, 502, 503, 504) else [])
+
+
+# ---------------------------------------------------------------- issue 9: parse what was sent, name the real cause
+
+@pytest.mark.parametrize('password', ['True', 'true', '1', '0', 'false', '2'])
+def test_a_short_url_password_does_not_change_what_the_answer_says(emulator, connect, password):
+    # issue 9 item 1: secrets are redacted from messages only, never from the answer before it is parsed
+    emulator.add_account(KEY, messages=[{}] * 2, calls=[{'reference_id': '1'}] * 9 + [{'reference_id': 'True'}])
+    messaging = connect(emulator.messaging_url.replace('http://', f'http://ops:{password}@', 1))
+    voice = connect(emulator.voice_url.replace('http://', f'http://ops:{password}@', 1))
+    assert [messaging.cancel_all_messages().value, messaging.cancel_all_messages().value] == [True, False]
+    assert [voice.cancel_by_reference_id('1').value, voice.cancel_by_reference_id('True').value] == [9, 1]
+    assert [c['count'] for c in emulator.cancellations()] == [2, 0, 9, 1]
+
+
+def test_a_short_url_password_is_still_removed_from_messages(emulator, connect):
+    emulator.add_faults(respond(500, count=5, body='True, the service failed', content_type='text/plain'))
+    msg = str(fails(EsendexClient.cancel_all_messages, connect(emulator.messaging_url.replace('http://', 'http://ops:True@', 1))))
+    assert msg.endswith('HTTP 500: ********, the service failed') and 'True' not in msg
+
+
+def test_a_dropped_connection_is_explained_by_its_real_cause(emulator, connect):
+    # issue 9 item 6: on urllib3 1.26 the TypeError of its first getresponse(buffering=True) try is context, not cause
+    emulator.add_faults({'type': 'drop', 'count': 5})
+    msg = str(fails(EsendexClient.cancel_all_messages, connect(emulator.messaging_url, retries=0), EsendexTransportError))
+    assert msg == (f'CancelAllMessages at 127.0.0.1:{emulator.port} failed: the connection to 127.0.0.1:{emulator.port} was dropped '
+                   'before a complete answer: RemoteDisconnected: Remote end closed connection without response')
+
+
+def _raised(error: BaseException, context: BaseException | None = None, cause: BaseException | None = None) -> BaseException:
+    """error, raised (with an implicit context, if given, and an explicit cause, if given) and caught."""
+    try:
+        try:
+            raise context or ValueError('no context')
+        except BaseException:  # pylint: disable=broad-exception-caught
+            if cause is not None:
+                raise error from cause
+            raise error  # pylint: disable=raise-missing-from  # the implicit context is what is tested
+    except BaseException as caught:  # pylint: disable=broad-exception-caught
+        return caught
+
+
+def test_the_chain_follows_args_reason_and_cause_but_never_context():
+    disconnected = _raised(http.client.RemoteDisconnected('Remote end closed connection without response'),
+                           context=TypeError("getresponse() got an unexpected keyword argument 'buffering'"))
+    protocol = urllib3.exceptions.ProtocolError('Connection aborted.', disconnected)
+    outer = requests.exceptions.ConnectionError(protocol)
+    assert _chain(outer) == [outer, protocol, disconnected]
+    assert _cause(outer) == 'RemoteDisconnected: Remote end closed connection without response'
+    pool = urllib3.exceptions.MaxRetryError(None, '/x', reason=urllib3.exceptions.NewConnectionError(None, '[Errno 111] Connection refused'))
+    assert _chain(pool)[:2] == [pool, pool.reason] and _cause(pool) == 'Connection refused'
+    caused = _raised(RuntimeError('outer'), context=KeyError('context'), cause=OSError('the cause'))
+    assert [type(item) for item in _chain(caused)] == [RuntimeError, OSError]
+
+
+def test_the_chain_ends_on_a_loop():
+    first, second = ValueError('a'), ValueError('b')
+    first.args, second.args = (second,), (first,)
+    assert _chain(first) == [first, second]
+
+
+@contextlib.contextmanager
+def dead_proxy(monkeypatch, scheme: str = 'http', userinfo: str = ''):
+    """Point both proxy variables at a closed loopback port, with no NO_PROXY; yield the proxy URL."""
+    proxy = closed_port_url().rsplit('/', 1)[0].replace('http://', f'{scheme}://{userinfo}')
+    for name in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('http_proxy', proxy)
+    monkeypatch.setenv('https_proxy', proxy)
+    yield proxy
+
+
+@pytest.mark.parametrize('url, host', [
+    ('http://esendex-unit-test.invalid/Messaging.svc', 'esendex-unit-test.invalid'),
+    ('https://esendex-unit-test.invalid:8443/Messaging.svc', 'esendex-unit-test.invalid:8443'),
+])
+def test_a_dead_proxy_is_named(monkeypatch, connect, waits, url, host):
+    # issue 9 item 3: the proxy failed, not the service; nothing reached the service, so retried and not outcome-unknown
+    with dead_proxy(monkeypatch, userinfo=f'px:{PASSWORD}@') as proxy:
+        error = fails(EsendexClient.cancel_all_messages, connect(url, retries=2), EsendexTransportError)
+    shown = proxy.replace(PASSWORD, '********')
+    assert re.search(rf"after 3 attempts: could not connect through the proxy '{re.escape(shown)}' to {re.escape(host)}: "
+                     r'Connection refused$', str(error)), str(error)
+    assert error.outcome_unknown is False and waits == [0.5, 1.0] and PASSWORD not in str(error)
+
+
+def test_a_socks_proxy_without_pysocks_fails_at_once_saying_what_is_missing(monkeypatch, emulator, connect, waits):
+    try:
+        import socks  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        pass
+    else:
+        pytest.skip('PySocks is installed here, so a SOCKS proxy is usable and there is nothing missing to report')
+    # issue 9 item 4: one attempt, no retry, not outcome-unknown: nothing was sent
+    with dead_proxy(monkeypatch, 'socks5') as proxy:
+        error = fails(EsendexClient.cancel_all_messages, connect('http://esendex-unit-test.invalid/Messaging.svc'), EsendexTransportError)
+    assert str(error) == (f"CancelAllMessages at esendex-unit-test.invalid failed: the proxy '{proxy}' is a SOCKS proxy, which needs "
+                          'the Python package PySocks (pip install "requests[socks]") on the host that runs the module; nothing was sent')
+    assert error.outcome_unknown is False and waits == []
+
+
+@pytest.mark.parametrize('head', [
+    b'HTTP/1.1 2OO OK\r\n\r\n',
+    b'SSH-2.0-OpenSSH_9.6\r\n',
+    b'HTTP/1.1 200 OK\r\nX-Long: ' + b'a' * 70000 + b'\r\n\r\n',
+])
+def test_a_malformed_status_line_is_not_a_dropped_connection(connect, waits, head):
+    # issue 9 item 8: the service answered something that is not HTTP; it may have acted, and a retry would not help
+    with raw_server(head, 0, b'') as (url, unused):
+        error = fails(EsendexClient.cancel_all_messages, connect(url, timeout=5, retries=3), EsendexResponseError)
+    assert 'answered with a malformed HTTP status line' in str(error) and 'dropped' not in str(error)
+    assert error.outcome_unknown is True and waits == [] and 'attempts' not in str(error) and len(str(error)) < 300
+
+
+@pytest.fixture
+def ipv6_emulator(emulator_module):
+    """An emulator on ::1, if this machine has IPv6 loopback."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(('::1', 0))
+    except OSError:
+        pytest.skip('no IPv6 loopback (::1) on this machine')
+    with emulator_module.EmulatorServer(host='::1', port=0, quiet=True) as server:
+        yield server
+
+
+def test_ipv6_hosts_are_named_with_brackets(ipv6_emulator, connect):
+    ipv6_emulator.add_account(KEY, calls=[{'reference_id': RID}] * 2)
+    client = connect(ipv6_emulator.voice_url, retries=0)
+    assert client.cancel_by_reference_id(RID).value == 2
+    ipv6_emulator.add_faults(respond(500, body='Server Error'))
+    error = fails(lambda c: c.cancel_by_reference_id(RID), client, EsendexHTTPError)
+    assert str(error) == f'CancelNotifyByReferenceID at [::1]:{ipv6_emulator.port} failed: HTTP 500: Server Error'
+    port = ipv6_emulator.port
+    ipv6_emulator.stop()
+    error = fails(lambda c: c.cancel_by_reference_id(RID), connect(f'http://[::1]:{port}/NotifyWS/PhoneNotify.asmx', retries=0))
+    assert f'could not connect to [::1]:{port}: ' in str(error)
+
+
+def test_a_huge_reference_id_is_quoted_short(campaigns, connect):
+    # issue 9 item 8: a failure quoting a 10,000-character reference ID was 10,176 characters long
+    huge = 'r' * 10000
+    campaigns.add_faults(respond(500, body_template='No calls for {reference_id}'))
+    with pytest.raises(EsendexBulkError) as caught:
+        cancel_each(connect(campaigns.voice_url), [huge, 'window-1'], 1)
+    msg = str(caught.value)
+    assert len(msg) < 600 and msg.startswith(f"cancelling reference ID '{'r' * 57}...' failed: ") and 'HTTP 500: No calls for rrr' in msg
+    assert [item.id for item in caught.value.not_attempted] == ['window-1']
+
+
+def _failing(barrier: threading.Barrier, client: EsendexClient):
+    """A call that waits until every worker holds an item, then sends it: each of them is in flight together."""
+    def call(reference_id):
+        barrier.wait(10)
+        return client.cancel_by_reference_id(reference_id)
+    return call
+
+
+@pytest.mark.parametrize('in_flight', [2, 3, 5])
+def test_every_failure_in_flight_is_named_up_to_three(campaigns, connect, in_flight):
+    # issue 9 item 8: when two requests in flight both fail, the second failure was not mentioned
+    campaigns.add_faults(respond(500, count=in_flight, body_template='Server Error for {reference_id}'))
+    client = connect(campaigns.voice_url, max_connections=in_flight)
+    call = _failing(threading.Barrier(in_flight), client)
+    ids = [f'{rid}-{n}' for n in range(2) for rid in IDS][:in_flight + 2]
+    with pytest.raises(EsendexBulkError) as caught:
+        client.run_all([Item('reference ID', rid, call) for rid in ids], in_flight)
+    error, named = caught.value, min(in_flight, 3)
+    assert [item.id for item, unused in error.failed] == ids[:in_flight] and error.done == []
+    assert [item.id for item in error.not_attempted] == ids[in_flight:]
+    parts = str(error).split('; ')
+    assert parts[:named] == [f"cancelling reference ID {rid!r} failed: CancelNotifyByReferenceID at 127.0.0.1:{campaigns.port} failed: "
+                             f'HTTP 500: Server Error for {rid}' for rid in ids[:named]]
+    assert parts[named:] == ([f'{in_flight - 3} more failed the same way or otherwise'] if in_flight > 3 else [])
+
+
+def test_an_unexpected_error_in_a_worker_becomes_the_clients_own_error(connect):
+    def broken(reference_id):
+        raise ValueError(f'boom {reference_id} {KEY}')
+    with pytest.raises(EsendexBulkError) as caught:
+        connect('http://127.0.0.1:9/x').run_all([Item('reference ID', 'a', broken), Item('reference ID', 'b', broken)], 1)
+    [(item, cause)] = caught.value.failed
+    assert item.id == 'a' and isinstance(cause, EsendexError) and cause.outcome_unknown is True
+    assert str(caught.value) == "cancelling reference ID 'a' failed: unexpected ValueError: 'boom a ********'"
