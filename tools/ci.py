@@ -20,13 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / '.nox' / 'logs'
 NOX = [sys.executable, '-m', 'nox', '--non-interactive', '--no-color', '-f', str(ROOT / 'noxfile.py')]
+SLOWEST = ('integration', 'units-2.21', 'units-2.16', 'sanity-2.21', 'sanity-2.16')  # started first, so two workers end together
 NOISE = re.compile(r'^(WARNING: Location|Looking in|Collecting|Downloading|Using cached|Requirement already|\s+━)')
 
 
 def ci_sessions():
     """Return the sessions `nox -l` marks as selected, in the noxfile's order."""
     listing = subprocess.run(NOX + ['-l'], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True).stdout
-    return re.findall(r'^\* (\S+)', listing, re.M)
+    names = re.findall(r'^\* (\S+)', listing, re.M)
+    return sorted(names, key=lambda name: SLOWEST.index(name) if name in SLOWEST else len(SLOWEST) + (not re.match('sanity|units', name)))
 
 
 def run(name, timeout):
