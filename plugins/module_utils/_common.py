@@ -112,7 +112,7 @@ def tally(module: AnsibleModule, done: list, result_keys: dict, noun: str) -> di
     doubtful = False
     for item, answer in done:
         result[result_keys[item.kind]][str(item.id)] = answer.value
-        doubtful = doubt(module, f'{item.kind.capitalize()} {quote(item.id)}', answer, noun) or doubtful
+        doubtful = doubt(module, f'{item.kind[:1].upper()}{item.kind[1:]} {quote(item.id)}', answer, noun) or doubtful
     count = sum(int(value) for by_id in result.values() for value in by_id.values())
     return {'changed': count > 0 or doubtful, 'cancelled_count': count, **result}
 
