@@ -158,9 +158,6 @@ def test_tally_gives_every_key_asked_for_even_with_nothing_answered(done, change
     assert len(module.warnings) == int(changed)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: tally() labels the warning with item.kind.capitalize(), and str.capitalize() lower-cases the rest, so "
-    "the warning reads \"Reference id 'x'\", \"Queue id '7'\", \"Message id '...'\" where every other message says ID"))
 @pytest.mark.parametrize('kind, label', [('reference ID', "Reference ID 'x'"), ('queue ID', "Queue ID 'x'"), ('message ID', "Message ID 'x'")])
 def test_a_doubtful_answer_is_named_by_its_kind_of_id(kind, label):
     module = FakeModule()
