@@ -53,6 +53,7 @@ ANSIBLE_DOCS_LABELS = (
     ('ansible_configuration_settings', 'reference_appendices/config.html#ansible-configuration-settings', 'Ansible Configuration Settings'),
     ('common_return_values', 'reference_appendices/common_return_values.html#common-return-values', 'Return Values'),
     ('module_defaults', 'playbook_guide/playbooks_module_defaults.html#module-defaults', 'Module defaults'),
+    ('ansible_collections.ansible.builtin.set_stats_module', 'collections/ansible/builtin/set_stats_module.html', 'ansible.builtin.set_stats'),
     ('playbooks_environment', 'playbook_guide/playbooks_environment.html#playbooks-environment', 'Setting the remote environment'),
 )
 
@@ -129,8 +130,8 @@ def _add_line_sessions(line, pin, python):
     full = line in FULL_LINES
     pythons = [] if full else ['--python', python]
     for kind, args in (('sanity', pythons), ('units', ['--requirements'] + pythons)):
-        _add_session(kind, line, args, f"ansible-test {kind} --venv, ansible-core {pin} on Python {python}, "
-                                        f"{'every module Python' if full else 'that Python only'}")
+        which = 'every module Python' if full else 'that Python only'
+        _add_session(kind, line, args, f'ansible-test {kind} --venv, ansible-core {pin} on Python {python}, {which}')
 
 
 for _line, (_pin, _python) in LINES.items():
@@ -205,7 +206,7 @@ def ee(session):
     with tempfile.TemporaryDirectory() as tmp:
         session.run('ansible-galaxy', 'collection', 'build', '--output-path', tmp)
         session.run('ansible-galaxy', 'collection', 'install', '--no-deps', '-p', f'{tmp}/c', *glob.glob(f'{tmp}/*.tar.gz'))
-        if not re.search(r'^- requests\b.*# from collection esendex\.us', session.run('ansible-builder', 'introspect', f'{tmp}/c', silent=True), re.M):
+        if not re.search(r"^- '?requests\b.*# from collection esendex\.us", session.run('ansible-builder', 'introspect', f'{tmp}/c', silent=True), re.M):
             session.error('ansible-builder introspect does not list requests for esendex.us (meta/execution-environment.yml)')
         session.run('ansible-builder', 'create', '--file', 'tests/ee/execution-environment.yml', '--context', f'{tmp}/ctx')
         if 'esendex.us' not in Path(f'{tmp}/ctx/_build/requirements.yml').read_text():
