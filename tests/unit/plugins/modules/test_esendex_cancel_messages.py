@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from ansible_collections.esendex.us.plugins.module_utils import _common as common
 from ansible_collections.esendex.us.plugins.module_utils._client import COLLECTION_VERSION
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_messages import main
+from ansible_collections.esendex.us.tests.unit.plugins.modules import utils
 from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import COMMON_INVALID, KEY, run_twins
 
 OTHER_KEY = 'b81e4f07-6c2d-4a93-a5f1-0e9d7c3b2a64'
@@ -105,3 +107,67 @@ def test_missing_requests_library_fails(account, monkeypatch):
 def test_collection_version_matches_galaxy_yml():
     galaxy = (Path(__file__).resolve().parents[4] / 'galaxy.yml').read_text(encoding='utf-8')
     assert [COLLECTION_VERSION] == re.findall(r'''^version:\s*['"]?([^\s'"#]+)''', galaxy, re.MULTILINE)
+
+
+# ---------------------------------------------------------------- issue 9
+
+@pytest.mark.parametrize('where', ['option', 'environment'])
+@pytest.mark.parametrize('key', [KEY + '\n', f'  {KEY}\r\n', f'\t{KEY.upper()} '])
+def test_a_key_with_white_space_around_it_is_stripped_and_masked(account, key, where):
+    # issue 9 item 5: `echo KEY | ansible-vault encrypt_string` leaves a trailing newline
+    args, env = ({'license_key': key}, {}) if where == 'option' else ({}, {'ESENDEX_LICENSE_KEY': key})
+    result = run_twins(main, account, {'api_url': account.messaging_url, **args}, env)
+    assert result == {'changed': True, 'cancelled': True, 'failed': False, 'warnings': []}
+    assert [entry['body'] for entry in account.requests()] == [f'"{key.strip()}"']
+    assert key.strip() in utils.MODULES[-1].no_log_values  # Ansible masks only the value as given; the stripped one too
+
+
+@pytest.mark.parametrize('password', ['True', 'true', '1', 'false'])
+def test_a_short_password_in_api_url_does_not_corrupt_the_answer(account, password):
+    # issue 9 item 1: `http://ops:True@HOST` gave "expected the JSON literal ******** or false"
+    args = {'license_key': KEY, 'api_url': account.messaging_url.replace('http://', f'http://ops:{password}@', 1)}
+    assert run_twins(main, account, args) == {'changed': True, 'cancelled': True, 'failed': False, 'warnings': []}
+    assert password in utils.MODULES[-1].no_log_values
+    assert run_twins(main, account, args) == {'changed': False, 'cancelled': False, 'failed': False, 'warnings': []}
+
+
+@pytest.mark.parametrize('fault', [
+    {'type': 'respond', 'status': 502, 'body': 'Bad Gateway'},
+    {'type': 'respond', 'status': 504, 'body': 'Gateway Timeout'},
+    {'type': 'drop', 'process': False},
+])
+def test_an_earlier_unknown_outcome_with_a_final_false_is_changed(emulator, fault, waits):
+    # issue 9 item 2: the final answer says nothing was cancelled, but the lost attempt may have: changed, and a warning
+    emulator.add_account(KEY)
+    emulator.add_faults(fault)
+    result = run_twins(main, emulator, {'license_key': KEY, 'api_url': emulator.messaging_url, 'retries': 1})
+    assert (result['failed'], result['changed'], result['cancelled']) == (False, True, False)
+    [warning] = result['warnings']
+    assert warning.startswith('CancelAllMessages: an earlier attempt may have reached the service without a complete answer (attempt 1: ')
+    assert waits == [0.5]
+
+
+def test_a_cut_excerpt_keeps_its_dots(account):
+    # issue 9 item 8: sentence() no longer strips the '...' of a cut excerpt
+    account.add_faults({'type': 'respond', 'status': 500, 'body': 'E' * 500, 'count': 2})
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url})
+    assert result['failed'] is True and result['msg'].endswith(f"HTTP 500: {'E' * 197}...")
+
+
+def test_a_dead_proxy_is_named(account, monkeypatch, waits):
+    # issue 9 item 3
+    proxy = 'http://127.0.0.1:{}'.format(closed_port())
+    for name in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('http_proxy', proxy)
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': 'http://esendex-unit-test.invalid/Messaging.svc', 'retries': 1})
+    assert result['failed'] is True and result['msg'] == (
+        'CancelAllMessages at esendex-unit-test.invalid failed after 2 attempts: could not connect through the proxy '
+        f"'{proxy}' to esendex-unit-test.invalid: Connection refused.")
+    assert waits == [0.5] and account.requests() == []
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

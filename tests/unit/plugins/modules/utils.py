@@ -33,13 +33,18 @@ class ModuleDone(Exception):
         self.result = result
 
 
+MODULES = []  # each AnsibleModule that exited or failed, last one last (to read its no_log_values)
+
+
 def _exit_json(_module, **result):
+    MODULES.append(_module)
     raise ModuleDone(dict(result, failed=False))
 
 
 def _fail_json(_module, msg, **result):
     # issue 9 item 7: called inside an except block, fail_json makes ansible-core print the module's traceback
     assert sys.exc_info() == (None, None, None), f'fail_json called while handling {sys.exc_info()[1]!r}'
+    MODULES.append(_module)
     raise ModuleDone(dict(result, msg=msg, failed=True))
 
 
