@@ -30,7 +30,8 @@ list: $(BOOTSTRAP)/ready
 $(BOOTSTRAP)/ready: tools/constraints.txt
 	rm -rf $(BOOTSTRAP)
 	$(BOOTSTRAP_PYTHON) -m venv $(BOOTSTRAP)
-	$(BOOTSTRAP)/bin/python -m pip install -q --disable-pip-version-check --no-input -c tools/constraints.txt nox antsibull-nox
+	$(BOOTSTRAP)/bin/python -m pip install -q --disable-pip-version-check --no-input -c tools/constraints.txt nox antsibull-nox \
+		>$(BOOTSTRAP)/install.log 2>&1 || { cat $(BOOTSTRAP)/install.log; exit 1; }
 	touch $@
 
 # The main job on the bundled emulator: no Esendex account needed.

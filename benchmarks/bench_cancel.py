@@ -1,5 +1,6 @@
-# Copyright: esendex.us collection maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, esendex.us collection maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, on the emulator (see docs/performance.md)."""
 
 from __future__ import annotations

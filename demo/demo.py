@@ -1,5 +1,6 @@
-# Copyright: esendex.us collection maintainers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, esendex.us collection maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """make demo: the collection's main job against the bundled Esendex US emulator, every step checked.
 
 Run as ``python3 demo/demo.py`` from anywhere (``make demo`` does).  It builds .venvs/demo once (demo/runtime.py,
