@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
@@ -16,7 +17,7 @@ from ansible_collections.esendex.us.plugins.module_utils import _common as commo
 from ansible_collections.esendex.us.plugins.module_utils._client import COLLECTION_VERSION
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_messages import main
 from ansible_collections.esendex.us.tests.unit.plugins.modules import utils
-from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import COMMON_INVALID, KEY, run_twins
+from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import COMMON_INVALID, KEY, answer, json_bool, run_twins
 
 OTHER_KEY = 'b81e4f07-6c2d-4a93-a5f1-0e9d7c3b2a64'
 
@@ -171,3 +172,143 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------- 1.1.0: message_ids (issue 11)
+
+M1, M2, M3, M4 = ('6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38', '0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75',
+                  'c3a7e912-54b0-4d6f-8e21-7f9b0a3d5c16', '9e2d4b70-1f83-4c5a-a6e9-2b7c0d8f3e41')
+
+
+def ids_args(emulator, message_ids, **options) -> dict:
+    return {'license_key': KEY, 'api_url': emulator.messaging_url, 'message_ids': message_ids, **options}
+
+
+def cancel_message_requests(emulator) -> list:
+    """The MessageIDs posted, in order; each request is CancelMessage's exact form and carries no part of the key."""
+    log = emulator.requests()
+    for entry in log:
+        headers = {name.lower(): value for name, value in entry['headers'].items()}
+        assert (entry['method'], entry['path'], entry['query']) == ('POST', '/Messaging.svc/CancelMessage', '')
+        assert headers['content-type'] == 'application/json' and headers['accept'] == 'application/json'
+        assert not utils.leaks(json.dumps(entry), KEY) and not utils.leaks(json.dumps(entry), KEY.replace('-', ''))
+    return [json.loads(entry['body']) for entry in log]
+
+
+def ids_check(n: int) -> dict:
+    """Check mode with n distinct message IDs: nothing is sent, changed, and the message says why."""
+    return {'changed': True, 'failed': False, 'msg': (
+        'Check mode: no request was sent. The Messaging API cannot preview a cancellation, and its only status read takes '
+        'the license key in the URL, which this collection never does; changed is true because each of the '
+        f'{n} MessageIDs would be cancelled if it is still scheduled.')}
+
+
+def test_message_ids_cancel_each_distinct_id_once_and_never_all(emulator):
+    emulator.add_faults(json_bool(True), json_bool(False), json_bool(True))
+    given = [M1, M2.upper(), f' {M3}\n', M1.upper(), M2]
+    result = run_twins(main, emulator, ids_args(emulator, given, concurrency=1), check=ids_check(3))
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_message_id': {M1: True, M2.upper(): False, M3: True}}
+    assert list(result['cancelled_by_message_id']) == [M1, M2.upper(), M3]  # input order, as given, without white space
+    assert cancel_message_requests(emulator) == [M1, M2.upper(), M3]  # the JSON string of each, never CancelAllMessages
+    assert [entry['body'] for entry in emulator.requests()] == [f'"{M1}"', f'"{M2.upper()}"', f'"{M3}"']
+
+
+@pytest.mark.parametrize('concurrency', [1, 4, 16])
+def test_message_ids_come_back_in_input_order_whatever_the_concurrency(emulator, concurrency):
+    ids = [M1, M2, M3, M4]
+    emulator.add_faults(json_bool(True, count=4))
+    result = run_twins(main, emulator, ids_args(emulator, ids, concurrency=concurrency), check=ids_check(4))
+    assert list(result['cancelled_by_message_id'].items()) == [(mid, True) for mid in ids] and result['cancelled_count'] == 4
+    assert sorted(cancel_message_requests(emulator)) == sorted(ids)
+
+
+def test_message_ids_nothing_left_to_cancel_is_not_changed(emulator):
+    emulator.add_faults(json_bool(False, count=2))
+    result = run_twins(main, emulator, ids_args(emulator, [M1, M2]), check=ids_check(2))
+    assert result == {'changed': False, 'failed': False, 'warnings': [], 'cancelled_count': 0,
+                      'cancelled_by_message_id': {M1: False, M2: False}}
+
+
+@pytest.mark.parametrize('given', [{'message_id': M4}, {'message_ids': M4}, {'message_ids': [M4]}])
+def test_the_alias_and_a_single_string(emulator, given):
+    emulator.add_faults(json_bool(True))
+    result = run_twins(main, emulator, {'license_key': KEY, 'api_url': emulator.messaging_url, **given}, check=ids_check(1))
+    assert (result['changed'], result['cancelled_by_message_id']) == (True, {M4: True}) and cancel_message_requests(emulator) == [M4]
+
+
+def test_an_empty_list_sends_nothing_and_never_means_all(account):
+    empty = 'message_ids is empty: no request was sent. An empty list never means "all messages".'
+    result = run_twins(main, account, ids_args(account, []), check={'changed': False, 'failed': False, 'msg': empty})
+    assert result == {'changed': False, 'failed': False, 'warnings': [], 'msg': empty, 'cancelled_count': 0, 'cancelled_by_message_id': {}}
+    assert account.requests() == [] and statuses(account) == ['scheduled', 'scheduled', 'sent']
+
+
+@pytest.mark.parametrize('message_ids, where', [
+    (['not-a-guid'], "message_ids item 1 is 'not-a-guid', not a MessageID"),
+    ([M1, f'{{{M2}}}'], f"message_ids item 2 is '{{{M2}}}', not a MessageID"),
+    ([M1, M2, M3.replace('-', '')], 'message_ids item 3 is '),
+    ([M1, ''], "message_ids item 2 is '', not a MessageID"),
+    ([M1, f'{M2}\x1b[0m'], 'message_ids item 2 is a str, not a MessageID'),
+    ([12345], "message_ids item 1 is '12345', not a MessageID"),
+    (['x' * 10000], "message_ids item 1 is '" + 'x' * 57 + "...', not a MessageID"),
+    ('a,b', "message_ids item 1 is 'a', not a MessageID"),
+])
+def test_invalid_message_ids_fail_before_any_request(account, message_ids, where):
+    result = run_twins(main, account, ids_args(account, message_ids), invalid=True)
+    assert result['msg'].startswith(where) and len(result['msg']) < 250 and 'cancelled_count' not in result
+    assert account.requests() == [] and statuses(account) == ['scheduled', 'scheduled', 'sent']
+
+
+@pytest.mark.parametrize('override, option', COMMON_INVALID + [({'concurrency': 0}, 'concurrency'), ({'concurrency': 17}, 'concurrency')])
+def test_invalid_common_options_with_message_ids_fail_before_any_request(account, override, option):
+    result = run_twins(main, account, {**ids_args(account, [M1]), **override}, invalid=True)
+    assert option in result['msg'] and 'cancelled_count' not in result and account.requests() == []
+
+
+def test_a_failure_reports_the_messages_cancelled_before_it(emulator):
+    emulator.add_faults(json_bool(True), answer('CancelMessage', 'Server Error', status=500, content_type='text/plain'),
+                        json_bool(False, count=9))
+    result = run_twins(main, emulator, ids_args(emulator, [M1, M2, M3, M4], concurrency=1), check=ids_check(4))
+    assert result == {'changed': True, 'failed': True, 'warnings': [], 'cancelled_count': 1, 'cancelled_by_message_id': {M1: True},
+                      'msg': f"cancelling message ID '{M2}' failed: CancelMessage at 127.0.0.1:{emulator.port} failed: HTTP 500: "
+                             'Server Error. 1 of 4 IDs were answered (1 messages cancelled), 2 not attempted.'}
+    assert cancel_message_requests(emulator) == [M1, M2]  # nothing new starts after the failure
+
+
+def test_a_failure_in_flight_reports_every_answer_received(emulator):
+    emulator.add_faults(json_bool(True), answer('CancelMessage', 'Server Error', status=500, content_type='text/plain'),
+                        json_bool(True, count=9))
+    ids = [M1, M2, M3, M4]
+    result = run_twins(main, emulator, ids_args(emulator, ids, concurrency=3), check=ids_check(4))
+    log = emulator.requests()
+    [failed] = [json.loads(entry['body']) for entry in log if entry['status'] == 500]
+    answered = [mid for mid in ids if mid in {json.loads(entry['body']) for entry in log if entry['status'] == 200}]
+    assert len(log) in (3, 4) and len(answered) == len(log) - 1  # the fourth starts only if an answer came before the failure
+    assert (result['failed'], result['changed'], result['cancelled_count']) == (True, True, len(answered))
+    assert result['cancelled_by_message_id'] == dict.fromkeys(answered, True)  # no cancellation goes unreported, in input order
+    assert result['msg'].startswith(f"cancelling message ID '{failed}' failed: ")
+    assert result['msg'].endswith(f'{len(answered)} of 4 IDs were answered ({len(answered)} messages cancelled), {4 - len(log)} not attempted.')
+
+
+@pytest.mark.parametrize('fault, text', [
+    (answer('CancelMessage', '"true"', content_type='application/json'), 'expected the JSON literal true or false, got \'"true"\''),
+    (answer('CancelMessage', '<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>',
+            content_type='application/xml'), 'expected the JSON literal true or false'),
+    (answer('CancelMessage', 'Bad key {license_key}', status=500, count=9), 'HTTP 500: Bad key '),
+    (answer('CancelMessage', 'Service Unavailable', status=503, count=9), 'failed after 4 attempts: HTTP 503: Service Unavailable'),
+])
+def test_bad_answers_to_cancel_message_fail_cleanly(emulator, fault, text, waits):
+    emulator.add_faults(fault)
+    result = run_twins(main, emulator, ids_args(emulator, [M1]), check=ids_check(1))
+    assert result['failed'] is True and text in result['msg'] and (result['cancelled_count'], result['cancelled_by_message_id']) == (0, {})
+    assert 'CancelAllMessages' not in json.dumps(emulator.requests())
+
+
+def test_a_lost_answer_to_cancel_message_is_changed_with_a_warning(emulator, waits):
+    emulator.add_faults({'type': 'drop', 'match': {'path_contains': '/CancelMessage'}}, json_bool(False))
+    result = run_twins(main, emulator, ids_args(emulator, [M1], retries=1), check=ids_check(1))
+    assert (result['failed'], result['changed'], result['cancelled_count'], result['cancelled_by_message_id']) == (False, True, 0, {M1: False})
+    [warning] = result['warnings']
+    assert warning.startswith(f"Message ID '{M1}': an earlier attempt may have reached the service") and 'may have cancelled messages' in warning
+    assert waits == [0.5] and cancel_message_requests(emulator) == [M1, M1]

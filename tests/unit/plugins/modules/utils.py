@@ -138,3 +138,55 @@ def run_both(main, emulator, args: dict, env: dict | None = None, invalid: bool 
 def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool = False, **options) -> dict:
     """run_both, returning the real run's result."""
     return run_both(main, emulator, args, env, invalid, **options)[1]
+
+
+# The wire of the 1.1.0 methods (../shared/esendex/targeted-methods.md), for canned answers. A `respond` fault answers
+# without processing; `match` on the path picks the method ('/CancelMessage' is not part of '/CancelAllMessages', but
+# '/CancelNotify' is part of '/CancelNotifyByReferenceID').
+NOTIFY_NS = 'https://ws.esendex.us/NotifyWS/'
+
+
+def answer(method: str, body: str, status: int = 200, content_type: str = 'text/xml; charset=utf-8', count: int = 1) -> dict:
+    """A fault that answers the next `count` requests to `method` with this body."""
+    return {'type': 'respond', 'status': status, 'body': body, 'content_type': content_type, 'count': count,
+            'match': {'path_contains': '/' + method}}
+
+
+def json_bool(value: bool, count: int = 1) -> dict:
+    """CancelMessage's answer."""
+    return answer('CancelMessage', 'true' if value else 'false', content_type='application/json; charset=utf-8', count=count)
+
+
+def xml_bool(value: bool, count: int = 1) -> dict:
+    """CancelNotify's answer."""
+    return answer('CancelNotify', f'<?xml version="1.0" encoding="utf-8"?>\r\n<boolean xmlns="{NOTIFY_NS}">{str(value).lower()}</boolean>',
+                  count=count)
+
+
+def xml_int(value: int) -> dict:
+    """CancelNotifyByReferenceID's answer (the fault also matches CancelNotify: queue it in the order of the requests)."""
+    return answer('CancelNotify', f'<?xml version="1.0" encoding="utf-8"?>\r\n<int xmlns="{NOTIFY_NS}">{value}</int>')
+
+
+# ResponseCode -> (ResponseText, CallComplete), from the vendor's list
+CODES = {0: ('Queued', False), 12: ('Dialing', False), 1: ('Call Answered', True), 2: ('Call Unanswered', True),
+         22: ('Cancelled', True), 46: ('Ready for Dialer', False)}
+
+
+def notify_returns(statuses: dict) -> str:
+    """An ArrayOfNotifyReturn for {queue ID: ResponseCode}, its NotifyReturn fields in the documented order."""
+    entries = []
+    for qid, code in statuses.items():
+        text, complete = CODES[code]
+        entries.append(f'<NotifyReturn><ResponseCode>{code}</ResponseCode><ResponseText>{text}</ResponseText>'
+                       f'<CallAnswered>{str(code == 1).lower()}</CallAnswered><QueueID>{qid}</QueueID><TryCount>0</TryCount>'
+                       '<Demo>false</Demo><Duration>0</Duration><StartTime>0001-01-01T00:00:00</StartTime>'
+                       '<EndTime>0001-01-01T00:00:00</EndTime><MinuteRate>0.0000</MinuteRate><Country>US</Country>'
+                       f'<CallComplete>{str(complete).lower()}</CallComplete></NotifyReturn>')
+    return ('<?xml version="1.0" encoding="utf-8"?>\r\n<ArrayOfNotifyReturn xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="{NOTIFY_NS}">' + ''.join(entries) + '</ArrayOfNotifyReturn>')
+
+
+def statuses(statuses_by_id: dict) -> dict:
+    """GetMultipleQueueIdStatus' answer."""
+    return answer('GetMultipleQueueIdStatus', notify_returns(statuses_by_id))
