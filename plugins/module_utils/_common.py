@@ -137,8 +137,10 @@ def run(module: AnsibleModule, work: Callable[[], dict], partial: Callable[[list
     msg = sentence(error.msg)
     if isinstance(error, EsendexBulkError):
         result = partial(error.done)
-        total = len(error.done) + len(error.failed) + len(error.not_attempted)
-        msg += (f' {len(error.done)} of {total} IDs were answered ({result["cancelled_count"]} {noun} cancelled),'
+        items = [item for item, unused in error.done + error.failed] + error.not_attempted
+        kinds = {item.kind for item in items}
+        msg += (f' {len(error.done)} of {len(items)} {kinds.pop() if len(kinds) == 1 else "ID"}s were answered'
+                f' ({result["cancelled_count"]} {noun} cancelled),'
                 f' {len(error.not_attempted)} not attempted.')
     if error.outcome_unknown:
         msg += f' The failed request may have reached the service and cancelled {noun}.'

@@ -145,7 +145,8 @@ def cancel(module) -> dict:
             return {'changed': True, 'msg': CHECK_MODE_MSG}
         with make_client(module, api_url) as client:
             answer = client.cancel_all_messages()
-        return {'changed': answer.value or doubt(module, 'CancelAllMessages', answer, 'messages'), 'cancelled': answer.value}
+        doubtful = doubt(module, 'CancelAllMessages', answer, 'messages')  # warns whatever the answer
+        return {'changed': answer.value or doubtful, 'cancelled': answer.value}
     message_ids = normalize_message_ids(module.params['message_ids'])
     if not message_ids:
         return {'changed': False, 'msg': EMPTY_MSG, **({} if module.check_mode else {'cancelled_count': 0, 'cancelled_by_message_id': {}})}
