@@ -92,7 +92,7 @@ def test_a_failed_bulk_run_reports_what_was_answered():
                              items[3:], False)
     function, result, pending = ran(raises(error), lambda answered: {'cancelled_count': 1, 'seen': [i.id for i, a in answered]})
     assert (function, pending) == ('fail_json', (None, None, None))
-    assert result == {'msg': "cancelling queue ID '2' failed: HTTP 500: Server Error. 2 of 5 IDs were answered (1 calls cancelled), "
+    assert result == {'msg': "cancelling queue ID '2' failed: HTTP 500: Server Error. 2 of 5 queue IDs were answered (1 calls cancelled), "
                              '2 not attempted.', 'cancelled_count': 1, 'seen': [1, 3]}
 
 

@@ -13,7 +13,17 @@ import urllib3
 
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_calls import main
 from ansible_collections.esendex.us.tests.unit.plugins.modules import utils
-from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import COMMON_INVALID, KEY, run_twins
+from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import (
+    COMMON_INVALID,
+    KEY,
+    answer,
+    run_both,
+    run_module,
+    run_twins,
+    statuses,
+    xml_bool,
+    xml_int,
+)
 
 OTHER_KEY = 'd4c7a1e9-0f35-4b82-9e6d-2a8c5b1f7e03'
 CAMPAIGNS = {'spring-sale-2026': 3, 'window-17': 1, 'window-18': 0, 'caf\u00e9 \u65e5\u672c': 2, 'window-19': 2}
@@ -222,7 +232,7 @@ def test_a_cut_excerpt_keeps_its_dots(account):
     # issue 9 item 8: the calls module dropped the '...' of a cut excerpt
     account.add_faults({'type': 'respond', 'status': 500, 'body': 'E' * 500, 'count': 2})
     result = run_twins(main, account, args_for(account, ['window-17']))
-    assert f"HTTP 500: {'E' * 197}... 0 of 1 IDs were answered (0 calls cancelled), 0 not attempted." in result['msg']
+    assert f"HTTP 500: {'E' * 197}... 0 of 1 reference IDs were answered (0 calls cancelled), 0 not attempted." in result['msg']
 
 
 def test_an_input_error_fails_without_a_traceback(account):
@@ -230,3 +240,261 @@ def test_an_input_error_fails_without_a_traceback(account):
     # handled when fail_json was called, and that no `exception` key came back
     result = run_twins(main, account, args_for(account, ['window-17'], timeout=0), invalid=True)
     assert result == {'msg': 'timeout must be a number of seconds greater than 0, got 0.0.', 'failed': True, 'warnings': []}
+
+
+# ---------------------------------------------------------------- 1.1.0: queue_ids (issue 11), on canned answers
+
+MAX = 9223372036854775807
+CANCEL_NOTIFY = '/NotifyWS/PhoneNotify.asmx/CancelNotify'
+STATUS = '/NotifyWS/PhoneNotify.asmx/GetMultipleQueueIdStatus'
+
+
+def queue_args(emulator, queue_ids, **options) -> dict:
+    return {'license_key': KEY, 'api_url': emulator.voice_url, 'queue_ids': queue_ids, **options}
+
+
+def conversation(emulator, start: int = 0) -> list:
+    """(method, decoded form) of each request from `start`: form POSTs with the key in the body only, never in the URL."""
+    said = []
+    for entry in emulator.requests()[start:]:
+        headers = {name.lower(): value for name, value in entry['headers'].items()}
+        assert entry['method'] == 'POST' and entry['query'] == '' and not utils.leaks(entry['path'], KEY)
+        assert headers['content-type'] == 'application/x-www-form-urlencoded' and headers['accept'] == 'text/xml'
+        form = parse_qs(entry['body'], keep_blank_values=True, strict_parsing=True)
+        assert form.pop('LicenseKey') == [KEY] and all(len(values) == 1 for values in form.values())
+        said.append((entry['path'].rsplit('/', 1)[-1], {name: values[0] for name, values in form.items()}))
+    return said
+
+
+def predicted(would: list, total: int, both: bool = False, **extra) -> dict:
+    """The check-mode result that predicts `would` of `total` queue IDs."""
+    msg = (f'Check mode: no cancellation was sent. GetMultipleQueueIdStatus says {len(would)} of {total} queue IDs are Queued and '
+           "not complete, so a real run would cancel them (INFERRED from the vendor's response codes).")
+    if both:
+        msg += ' Calls by reference ID cannot be previewed, so changed is true because a cancellation would be attempted.'
+    return {'changed': bool(would) or both, 'failed': False, 'msg': msg, 'would_cancel_queue_ids': would, **extra}
+
+
+def test_queue_ids_cancel_each_distinct_id_once(emulator):
+    emulator.add_account(KEY)
+    emulator.add_faults(statuses({4096001: 0, 4096002: 1, MAX: 0}), xml_bool(True), xml_bool(False), xml_bool(True))
+    args = queue_args(emulator, [4096001, 4096002, 4096001, MAX, 4096002], concurrency=1)
+    check, result = run_both(main, emulator, args, check=predicted([4096001, MAX], 3), reads=1)
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_queue_id': {'4096001': True, '4096002': False, str(MAX): True}}
+    assert list(result['cancelled_by_queue_id']) == ['4096001', '4096002', str(MAX)]  # decimal strings, input order
+    assert conversation(emulator) == [('GetMultipleQueueIdStatus', {'QueueIDs': f'4096001;4096002;{MAX}'})] + [
+        ('CancelNotify', {'QueueID': str(qid)}) for qid in (4096001, 4096002, MAX)]
+    assert emulator.requests()[1]['body'] == f'QueueID=4096001&LicenseKey={KEY}'  # the exact form, QueueID first
+    assert 'cancelled_count' not in check and 'diff' not in result
+
+
+@pytest.mark.parametrize('given', [{'queue_id': 7}, {'queue_ids': 7}, {'queue_ids': '7'}, {'queue_ids': [7.0]}])
+def test_the_alias_and_a_single_value(emulator, given):
+    emulator.add_faults(statuses({7: 0}), xml_bool(True))
+    result = run_twins(main, emulator, {'license_key': KEY, 'api_url': emulator.voice_url, **given}, check=predicted([7], 1), reads=1)
+    assert (result['changed'], result['cancelled_by_queue_id'], result['cancelled_count']) == (True, {'7': True}, 1)
+
+
+@pytest.mark.parametrize('concurrency', [4, 16])
+def test_queue_ids_come_back_in_input_order_whatever_the_concurrency(emulator, concurrency):
+    ids = [9, 3, 27, 1, 81, 5, 243, 7]
+    emulator.add_faults(statuses(dict.fromkeys(ids, 0)), xml_bool(True, count=8))
+    result = run_twins(main, emulator, queue_args(emulator, ids, concurrency=concurrency), check=predicted(ids, 8), reads=1)
+    assert list(result['cancelled_by_queue_id'].items()) == [(str(qid), True) for qid in ids] and result['cancelled_count'] == 8
+    assert sorted(int(form['QueueID']) for method, form in conversation(emulator, 1)) == sorted(ids)
+
+
+def test_check_mode_predicts_only_queued_calls_that_are_not_complete(emulator):
+    # Queued (0) and not complete: predicted; Dialing, Ready for Dialer, answered, unanswered, cancelled: not; unknown: not
+    codes = {11: 12, 12: 0, 13: 46, 14: 1, 15: 22, 16: 0, 17: 2}
+    ids = [17, 16, 15, 14, 13, 12, 11, 18]  # 18: not in the answer
+    emulator.add_faults(statuses(codes), xml_bool(True, count=8))
+    result = run_twins(main, emulator, queue_args(emulator, ids, concurrency=1), check=predicted([16, 12], 8), reads=1)
+    assert result['cancelled_count'] == 8  # the canned answers say true; the real run never consults the prediction
+
+
+def test_check_mode_with_nothing_cancellable_is_not_changed(emulator):
+    emulator.add_faults(statuses({1: 1, 2: 22}), xml_bool(False, count=3))
+    result = run_twins(main, emulator, queue_args(emulator, [1, 2, 3], concurrency=1), check=predicted([], 3), reads=1)
+    assert result == {'changed': False, 'failed': False, 'warnings': [], 'cancelled_count': 0,
+                      'cancelled_by_queue_id': {'1': False, '2': False, '3': False}}
+
+
+def test_an_entry_the_answer_repeats_for_another_batch_is_read_from_its_own_batch(emulator):
+    ids = list(range(1, 251))
+    first = {**{qid: 0 for qid in range(1, 101)}, 150: 0}  # a stray entry for an ID of the second batch
+    second = {qid: (1 if qid == 150 else 0) for qid in range(101, 201)}
+    third = {qid: 0 for qid in reversed(range(201, 251)) if qid % 10}  # in another order, and without every tenth ID
+    emulator.add_faults(statuses(first), statuses(second), statuses(third))
+    would = [qid for qid in ids if qid != 150 and not (qid > 200 and qid % 10 == 0)]
+    check = run_both(main, emulator, queue_args(emulator, ids), check=predicted(would, 250), reads=3)[0]
+    # issue 11: at most 100 IDs per GetMultipleQueueIdStatus request, in input order
+    batches = [form['QueueIDs'] for method, form in conversation(emulator)[:3]]
+    assert batches == [';'.join(map(str, ids[i:i + 100])) for i in (0, 100, 200)] and check['would_cancel_queue_ids'] == would
+
+
+def test_queue_and_reference_ids_together(emulator):
+    emulator.add_faults(statuses({1: 0, 2: 1}), xml_int(3), xml_int(0), xml_bool(True), xml_bool(False))
+    args = {**queue_args(emulator, [1, 2], concurrency=1), 'reference_ids': ['spring-sale-2026', 'window-18']}
+    result = run_twins(main, emulator, args, check=predicted([1], 2, both=True), reads=1)
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 4,
+                      'cancelled_by_reference_id': {'spring-sale-2026': 3, 'window-18': 0}, 'cancelled_by_queue_id': {'1': True, '2': False}}
+    assert conversation(emulator, 1) == [('CancelNotifyByReferenceID', {'ReferenceID': 'spring-sale-2026'}),
+                                         ('CancelNotifyByReferenceID', {'ReferenceID': 'window-18'}),
+                                         ('CancelNotify', {'QueueID': '1'}), ('CancelNotify', {'QueueID': '2'})]
+
+
+def test_with_reference_ids_check_mode_stays_changed_when_no_queue_id_is_cancellable(emulator):
+    emulator.add_faults(statuses({1: 1}), xml_int(0), xml_bool(False))
+    args = {**queue_args(emulator, [1], concurrency=1), 'reference_id': 'window-18'}
+    result = run_twins(main, emulator, args, check=predicted([], 1, both=True), reads=1)
+    assert (result['changed'], result['cancelled_count']) == (False, 0)
+
+
+def test_an_empty_queue_id_list_alone_sends_nothing(emulator):
+    empty = 'queue_ids is empty: no request was sent.'
+    result = run_twins(main, emulator, queue_args(emulator, []), check={'changed': False, 'failed': False, 'msg': empty})
+    assert result == {'changed': False, 'failed': False, 'warnings': [], 'msg': empty, 'cancelled_count': 0, 'cancelled_by_queue_id': {}}
+    assert emulator.requests() == []
+
+
+def test_an_empty_queue_id_list_with_reference_ids_cancels_those(account):
+    result = run_twins(main, account, {**args_for(account, ['window-19']), 'queue_ids': []})
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_reference_id': {'window-19': 2}, 'cancelled_by_queue_id': {}}
+
+
+@pytest.mark.parametrize('queue_ids, where', [
+    ([0], 'queue_ids item 1 is '),
+    ([1, -1], 'queue_ids item 2 is '),
+    ([1, 2, MAX + 1], 'queue_ids item 3 is '),
+    ([True], 'queue_ids item 1 is a bool, '),
+    ([1, False], 'queue_ids item 2 is a bool, '),
+    (['1.5'], "option 'queue_ids'"),
+    ([2.5], "option 'queue_ids'"),
+    (['abc'], "option 'queue_ids'"),
+    ([[1]], "option 'queue_ids'"),
+    ([None], "option 'queue_ids'"),
+])
+def test_invalid_queue_ids_fail_before_any_request(emulator, queue_ids, where):
+    emulator.add_account(KEY, calls=[{'reference_id': 'r'}])
+    for extra in ({}, {'reference_ids': ['r']}):  # before any request of either list
+        result = run_twins(main, emulator, {**queue_args(emulator, queue_ids), **extra}, invalid=True)
+        assert where in result['msg'] and len(result['msg']) < 300 and 'cancelled_count' not in result
+    assert emulator.requests() == [] and emulator.get_state()['accounts'][KEY]['calls'][0]['status'] == 'scheduled'
+
+
+def test_neither_list_is_refused(emulator):
+    result = run_twins(main, emulator, {'license_key': KEY, 'api_url': emulator.voice_url}, invalid=True)
+    assert 'reference_ids' in result['msg'] and 'queue_ids' in result['msg'] and emulator.requests() == []
+
+
+def test_a_failure_on_a_queue_id_reports_both_lists(emulator):
+    server_error = answer('CancelNotify', 'Server Error', status=500, content_type='text/plain')
+    emulator.add_faults(statuses({1: 0, 2: 0, 3: 0}), xml_int(2), xml_int(0), xml_bool(True), server_error, xml_bool(True, count=9))
+    args = {**queue_args(emulator, [1, 2, 3], concurrency=1), 'reference_ids': ['a', 'b']}
+    result = run_twins(main, emulator, args, check=predicted([1, 2, 3], 3, both=True), reads=1)
+    assert result == {'changed': True, 'failed': True, 'warnings': [], 'cancelled_count': 3,
+                      'cancelled_by_reference_id': {'a': 2, 'b': 0}, 'cancelled_by_queue_id': {'1': True},
+                      'msg': f"cancelling queue ID '2' failed: CancelNotify at 127.0.0.1:{emulator.port} failed: HTTP 500: Server Error. "
+                             '3 of 5 IDs were answered (3 calls cancelled), 1 not attempted.'}
+    assert [form for method, form in conversation(emulator, 1)][-1] == {'QueueID': '2'}  # nothing new started after it
+
+
+def test_a_failure_on_a_reference_id_starts_no_queue_id(emulator):
+    emulator.add_faults(statuses({1: 0}), xml_int(2), answer('CancelNotify', 'Server Error', status=500, content_type='text/plain'),
+                        xml_bool(True, count=9))
+    args = {**queue_args(emulator, [1], concurrency=1), 'reference_ids': ['a', 'b']}
+    result = run_twins(main, emulator, args, check=predicted([1], 1, both=True), reads=1)
+    assert result == {'changed': True, 'failed': True, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_reference_id': {'a': 2}, 'cancelled_by_queue_id': {},
+                      'msg': f"cancelling reference ID 'b' failed: CancelNotifyByReferenceID at 127.0.0.1:{emulator.port} failed: "
+                             'HTTP 500: Server Error. 1 of 3 IDs were answered (2 calls cancelled), 1 not attempted.'}
+    assert [method for method, form in conversation(emulator, 1)] == ['CancelNotifyByReferenceID'] * 2
+
+
+@pytest.mark.parametrize('body, text', [
+    ('<boolean xmlns="https://ws.esendex.us/NotifyWS/">True</boolean>', 'expected <boolean>true</boolean> or <boolean>false</boolean>'),
+    ('<int xmlns="https://ws.esendex.us/NotifyWS/">1</int>', 'expected <boolean>true</boolean> or <boolean>false</boolean>'),
+    ('true', 'the answer is not well-formed XML'),
+    ('<boolean>true', 'the answer is not well-formed XML'),
+])
+def test_anything_but_a_boolean_from_cancel_notify_is_an_error(emulator, body, text):
+    emulator.add_faults(statuses({1: 0}), answer('CancelNotify', body))
+    result = run_twins(main, emulator, queue_args(emulator, [1]), check=predicted([1], 1), reads=1)
+    assert (result['failed'], result['changed'], result['cancelled_count'], result['cancelled_by_queue_id']) == (True, False, 0, {})
+    assert text in result['msg'] and 'could not be understood' in result['msg']
+
+
+@pytest.mark.parametrize('body', [
+    '<ArrayOfInt xmlns="https://ws.esendex.us/NotifyWS/"/>',
+    '<ArrayOfNotifyReturn><NotifyReturn><QueueID>1</QueueID></NotifyReturn></ArrayOfNotifyReturn>',
+    '<ArrayOfNotifyReturn xmlns="https://ws.esendex.us/NotifyWS/"><NotifyReturn><QueueID>x</QueueID></NotifyReturn></ArrayOfNotifyReturn>',
+])
+def test_a_status_answer_that_is_not_an_array_of_notify_return_fails_check_mode(emulator, body):
+    emulator.add_faults(answer('GetMultipleQueueIdStatus', body))
+    result = run_module(main, queue_args(emulator, [1]), check_mode=True)
+    assert result['failed'] is True and 'GetMultipleQueueIdStatus' in result['msg'] and 'expected ArrayOfNotifyReturn' in result['msg']
+    assert 'would_cancel_queue_ids' not in result and [entry['path'] for entry in emulator.requests()] == [STATUS]
+
+
+def test_the_key_echoed_by_cancel_notify_is_removed(emulator):
+    emulator.add_faults(statuses({1: 0}), answer('CancelNotify', 'Invalid license key {license_key} ' + KEY.upper(), status=500, template=True))
+    result = run_twins(main, emulator, queue_args(emulator, [1], retries=0), check=predicted([1], 1), reads=1)
+    assert result['msg'].startswith(f"cancelling queue ID '1' failed: CancelNotify at 127.0.0.1:{emulator.port} failed: HTTP 500: "
+                                    'Invalid license key ******** ********.')
+
+
+def test_the_key_echoed_by_get_multiple_queue_id_status_is_removed(emulator):
+    # in diff mode the real run reads the statuses first too, so both runs fail alike, before any cancellation
+    echo = answer('GetMultipleQueueIdStatus', 'Invalid license key {license_key} ' + KEY.replace('-', ''), status=500, count=2, template=True)
+    emulator.add_faults(echo)
+    msg = f'GetMultipleQueueIdStatus at 127.0.0.1:{emulator.port} failed: HTTP 500: Invalid license key ******** ********.'
+    result = run_twins(main, emulator, queue_args(emulator, [1, 2], retries=0), diff=True, check={'failed': True, 'msg': msg}, reads=1)
+    assert result == {'failed': True, 'msg': msg, 'warnings': []}
+    assert [entry['path'] for entry in emulator.requests()] == [STATUS, STATUS]
+
+
+# ---------------------------------------------------------------- 1.1.0: diff (issue 11)
+
+def test_diff_in_check_mode_and_for_real(emulator):
+    emulator.add_faults(statuses({1: 0, 2: 1, 4: 0}), statuses({1: 0, 2: 1, 4: 0}), xml_bool(True), xml_bool(False),
+                        xml_bool(False), xml_bool(True))
+    diff_before = '1: Queued\n2: Call Answered\n3: (not found)\n4: Queued\n'
+    check = predicted([1, 4], 4, diff={'before': diff_before, 'after': '1: Cancelled\n2: Call Answered\n3: (not found)\n4: Cancelled\n'})
+    result = run_twins(main, emulator, queue_args(emulator, [1, 2, 3, 4], concurrency=1), diff=True, check=check, reads=1)
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_queue_id': {'1': True, '2': False, '3': False, '4': True},
+                      'diff': {'before': diff_before, 'after': '1: Cancelled\n2: Call Answered\n3: (not found)\n4: Cancelled\n'}}
+    # the real run reads the statuses (for `before`) and then cancels: a status read, then one CancelNotify per ID
+    assert [method for method, form in conversation(emulator, 1)] == ['GetMultipleQueueIdStatus'] + ['CancelNotify'] * 4
+
+
+def test_diff_after_shows_only_what_was_cancelled(emulator):
+    # the service may answer false for a call the status said was Queued (it started meanwhile): after keeps its status
+    emulator.add_faults(statuses({5: 0, 6: 0}), statuses({5: 0, 6: 0}), xml_bool(False), xml_bool(True))
+    result = run_twins(main, emulator, queue_args(emulator, [5, 6], concurrency=1), diff=True, reads=1,
+                       check=predicted([5, 6], 2, diff={'before': '5: Queued\n6: Queued\n', 'after': '5: Cancelled\n6: Cancelled\n'}))
+    assert result['diff'] == {'before': '5: Queued\n6: Queued\n', 'after': '5: Queued\n6: Cancelled\n'}
+
+
+def test_diff_of_a_status_without_response_text_names_its_code(emulator):
+    body = utils.notify_returns({8: 0}).replace('<ResponseText>Queued</ResponseText>', '')
+    emulator.add_faults(answer('GetMultipleQueueIdStatus', body))
+    check = run_module(main, queue_args(emulator, [8]), check_mode=True, diff=True)
+    assert check['diff'] == {'before': '8: ResponseCode 0\n', 'after': '8: Cancelled\n'}
+
+
+def test_no_diff_without_diff_mode_or_without_queue_ids(account):
+    account.add_faults(statuses({1: 0}), xml_bool(True))
+    assert 'diff' not in run_twins(main, account, queue_args(account, [1]), check=predicted([1], 1), reads=1)
+    assert 'diff' not in run_twins(main, account, args_for(account, ['window-17']), diff=True)
+    assert 'diff' not in run_twins(main, account, queue_args(account, []), diff=True,
+                                   check={'changed': False, 'failed': False, 'msg': 'queue_ids is empty: no request was sent.'})
+
+
+def test_without_diff_mode_the_real_run_reads_no_status(emulator):
+    emulator.add_faults(statuses({1: 0}), xml_bool(True))
+    run_twins(main, emulator, queue_args(emulator, [1]), check=predicted([1], 1), reads=1)
+    assert [entry['path'] for entry in emulator.requests()] == [STATUS, CANCEL_NOTIFY]

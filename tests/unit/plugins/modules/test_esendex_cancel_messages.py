@@ -272,7 +272,7 @@ def test_a_failure_reports_the_messages_cancelled_before_it(emulator):
     result = run_twins(main, emulator, ids_args(emulator, [M1, M2, M3, M4], concurrency=1), check=ids_check(4))
     assert result == {'changed': True, 'failed': True, 'warnings': [], 'cancelled_count': 1, 'cancelled_by_message_id': {M1: True},
                       'msg': f"cancelling message ID '{M2}' failed: CancelMessage at 127.0.0.1:{emulator.port} failed: HTTP 500: "
-                             'Server Error. 1 of 4 IDs were answered (1 messages cancelled), 2 not attempted.'}
+                             'Server Error. 1 of 4 message IDs were answered (1 messages cancelled), 2 not attempted.'}
     assert cancel_message_requests(emulator) == [M1, M2]  # nothing new starts after the failure
 
 
@@ -288,7 +288,7 @@ def test_a_failure_in_flight_reports_every_answer_received(emulator):
     assert (result['failed'], result['changed'], result['cancelled_count']) == (True, True, len(answered))
     assert result['cancelled_by_message_id'] == dict.fromkeys(answered, True)  # no cancellation goes unreported, in input order
     assert result['msg'].startswith(f"cancelling message ID '{failed}' failed: ")
-    assert result['msg'].endswith(f'{len(answered)} of 4 IDs were answered ({len(answered)} messages cancelled), {4 - len(log)} not attempted.')
+    assert result['msg'].endswith(f'{len(answered)} of 4 message IDs were answered ({len(answered)} messages cancelled), {4 - len(log)} not attempted.')
 
 
 @pytest.mark.parametrize('fault, text', [

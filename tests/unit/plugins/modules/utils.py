@@ -146,10 +146,11 @@ def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool
 NOTIFY_NS = 'https://ws.esendex.us/NotifyWS/'
 
 
-def answer(method: str, body: str, status: int = 200, content_type: str = 'text/xml; charset=utf-8', count: int = 1) -> dict:
-    """A fault that answers the next `count` requests to `method` with this body."""
-    return {'type': 'respond', 'status': status, 'body': body, 'content_type': content_type, 'count': count,
-            'match': {'path_contains': '/' + method}}
+def answer(method: str, body: str, status: int = 200, content_type: str = 'text/xml; charset=utf-8', count: int = 1,
+           template: bool = False) -> dict:
+    """A fault that answers the next `count` requests to `method` with this body (with `template`, {license_key} is the request's)."""
+    return {'type': 'respond', 'status': status, 'body_template' if template else 'body': body, 'content_type': content_type,
+            'count': count, 'match': {'path_contains': '/' + method}}
 
 
 def json_bool(value: bool, count: int = 1) -> dict:
