@@ -289,7 +289,7 @@ def test_queue_ids_cancel_each_distinct_id_once(emulator):
     assert 'cancelled_count' not in check and 'diff' not in result
 
 
-@pytest.mark.parametrize('given', [{'queue_id': 7}, {'queue_ids': 7}, {'queue_ids': '7'}, {'queue_ids': [7.0]}])
+@pytest.mark.parametrize('given', [{'queue_id': 7}, {'queue_ids': 7}, {'queue_ids': '7'}, {'queue_ids': ['7']}])
 def test_the_alias_and_a_single_value(emulator, given):
     emulator.add_faults(statuses({7: 0}), xml_bool(True))
     result = run_twins(main, emulator, {'license_key': KEY, 'api_url': emulator.voice_url, **given}, check=predicted([7], 1), reads=1)
