@@ -312,3 +312,21 @@ def test_a_lost_answer_to_cancel_message_is_changed_with_a_warning(emulator, wai
     [warning] = result['warnings']
     assert warning.startswith(f"Message ID '{M1}': an earlier attempt may have reached the service") and 'may have cancelled messages' in warning
     assert waits == [0.5] and cancel_message_requests(emulator) == [M1, M1]
+
+
+def test_a_lost_answer_warns_even_when_the_retry_cancels(account, waits):
+    # the lost first attempt was never processed, the retry cancels: changed from the answer, and still the warning
+    account.add_faults({'type': 'drop', 'process': False})
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url, 'retries': 1})
+    assert (result['failed'], result['changed'], result['cancelled']) == (False, True, True)
+    [warning] = result['warnings']
+    assert warning.startswith('CancelAllMessages: an earlier attempt may have reached the service without a complete answer (attempt 1: ')
+    assert statuses(account) == ['cancelled', 'cancelled', 'sent'] and waits == [0.5]
+
+
+def test_a_lost_answer_to_cancel_message_warns_even_when_the_retry_cancels(emulator, waits):
+    emulator.add_faults({'type': 'drop', 'match': {'path_contains': '/CancelMessage'}}, json_bool(True))
+    result = run_twins(main, emulator, ids_args(emulator, [M1], retries=1), check=ids_check(1))
+    assert (result['failed'], result['changed'], result['cancelled_count'], result['cancelled_by_message_id']) == (False, True, 1, {M1: True})
+    [warning] = result['warnings']
+    assert warning.startswith(f"Message ID '{M1}': an earlier attempt may have reached the service")
