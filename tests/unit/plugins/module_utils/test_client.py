@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.esendex.us.plugins.module_utils._client import (
     COLLECTION_VERSION,
+    CallStatus,
     EsendexBulkError,
     EsendexError,
     EsendexHTTPError,
@@ -652,3 +654,82 @@ def test_an_unexpected_error_in_a_worker_becomes_the_clients_own_error(connect):
     [(item, cause)] = caught.value.failed
     assert item.id == 'a' and isinstance(cause, EsendexError) and cause.outcome_unknown is True
     assert str(caught.value) == "cancelling reference ID 'a' failed: unexpected ValueError: 'boom a ********'"
+
+
+# ---------------------------------------------------------------- 1.1.0 methods on canned answers of the documented wire format
+
+MID = '6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38'
+NOTIFY_NS = 'https://ws.esendex.us/NotifyWS/'
+
+
+def canned(method: str, body: str, status: int = 200, count: int = 1, content_type: str = 'text/xml; charset=utf-8') -> dict:
+    return respond(status, count=count, body=body, content_type=content_type, match={'path_contains': '/' + method})
+
+
+def status_xml(codes: dict) -> str:
+    """ArrayOfNotifyReturn for {queue ID: (ResponseCode, ResponseText, CallComplete)}."""
+    return (f'<ArrayOfNotifyReturn xmlns="{NOTIFY_NS}">' + ''.join(
+        f'<NotifyReturn><ResponseCode>{code}</ResponseCode><ResponseText>{text}</ResponseText><QueueID>{qid}</QueueID>'
+        f'<CallComplete>{str(complete).lower()}</CallComplete></NotifyReturn>' for qid, (code, text, complete) in codes.items())
+        + '</ArrayOfNotifyReturn>')
+
+
+def test_cancel_message_posts_the_message_id_as_a_json_string_and_no_key(emulator, connect):
+    emulator.add_faults(canned('CancelMessage', 'true', content_type='application/json; charset=utf-8'),
+                        canned('CancelMessage', ' false\r\n', content_type='application/json'))
+    client = connect(emulator.messaging_url)
+    assert [client.cancel_message(MID).value, client.cancel_message(MID.upper()).value] == [True, False]
+    log = sent(emulator)
+    assert [(e['method'], e['path'], e['query'], e['body']) for e in log] == [
+        ('POST', '/Messaging.svc/CancelMessage', '', f'"{MID}"'), ('POST', '/Messaging.svc/CancelMessage', '', f'"{MID.upper()}"')]
+    for entry in log:
+        headers = {name.lower(): value for name, value in entry['headers'].items()}
+        assert (headers['content-type'], headers['accept']) == ('application/json', 'application/json')
+        assert not leaks(repr(entry)) and not leaks(repr(entry), KEY.replace('-', ''))  # CancelMessage takes no license key
+
+
+def test_cancel_notify_posts_the_queue_id_form(emulator, connect):
+    emulator.add_faults(canned('CancelNotify', f'<boolean xmlns="{NOTIFY_NS}">true</boolean>'),
+                        canned('CancelNotify', f'<?xml version="1.0"?><boolean xmlns="{NOTIFY_NS}">false</boolean>'))
+    client = connect(emulator.voice_url)
+    assert [client.cancel_by_queue_id(4096001).value, client.cancel_by_queue_id(2 ** 63 - 1).value] == [True, False]
+    assert [(e['path'], e['body']) for e in sent(emulator)] == [
+        ('/NotifyWS/PhoneNotify.asmx/CancelNotify', f'QueueID=4096001&LicenseKey={KEY}'),
+        ('/NotifyWS/PhoneNotify.asmx/CancelNotify', f'QueueID=9223372036854775807&LicenseKey={KEY}')]
+
+
+@pytest.mark.parametrize('statuses, unknown', [((503,), False), ((502,), True), ((504, 429), True)])
+def test_the_new_methods_retry_as_the_others_do(emulator, connect, waits, statuses, unknown):
+    for method, good in (('CancelMessage', 'true'), ('CancelNotify', f'<boolean xmlns="{NOTIFY_NS}">true</boolean>')):
+        emulator.add_faults(*[canned(method, 'Busy', status=status) for status in statuses], canned(method, good))
+    messaging, voice = connect(emulator.messaging_url), connect(emulator.voice_url)
+    for answer in messaging.cancel_message(MID), voice.cancel_by_queue_id(7):
+        assert (answer.value, answer.attempts, answer.outcome_unknown) == (True, len(statuses) + 1, unknown)
+        assert all(note.startswith(f'attempt {n}: HTTP ') for n, note in enumerate(answer.notes, 1))
+    assert waits == [0.5, 1.0, 2.0][:len(statuses)] * 2 and len(sent(emulator)) == 2 * (len(statuses) + 1)
+
+
+def test_queue_id_status_asks_100_ids_a_request_and_keeps_input_order(emulator, connect):
+    ids = list(range(1000, 1250))
+    batches = [ids[:100], ids[100:200], ids[200:]]
+    for batch in batches:  # each answer lists its batch backwards, with a stray entry for an ID of another batch
+        codes = {qid: (0 if qid % 3 else 1, 'Queued' if qid % 3 else 'Call Answered', qid % 3 == 0) for qid in reversed(batch)}
+        emulator.add_faults(canned('GetMultipleQueueIdStatus', status_xml({**codes, batch[0] + 150: (22, 'Cancelled', True)})))
+    found = connect(emulator.voice_url).queue_id_status(ids)
+    assert list(found) == ids and [found[qid].cancellable for qid in ids] == [qid % 3 != 0 for qid in ids]
+    forms = [parse_qs(entry['body'], strict_parsing=True) for entry in sent(emulator)]
+    assert forms == [{'QueueIDs': [';'.join(map(str, batch))], 'LicenseKey': [KEY]} for batch in batches]
+    assert all(entry['path'] == '/NotifyWS/PhoneNotify.asmx/GetMultipleQueueIdStatus' for entry in sent(emulator))
+
+
+def test_queue_id_status_leaves_out_what_the_answer_does_not_mention(emulator, connect):
+    emulator.add_faults(canned('GetMultipleQueueIdStatus', status_xml({3: (0, 'Queued', False)})))
+    assert connect(emulator.voice_url).queue_id_status([1, 2, 3]) == {3: CallStatus(0, 'Queued', False)}
+    assert connect(emulator.voice_url).queue_id_status([]) == {} and len(sent(emulator)) == 1  # no IDs, no request
+
+
+def test_a_failed_status_batch_fails_the_whole_read(emulator, connect, waits):
+    emulator.add_faults(canned('GetMultipleQueueIdStatus', status_xml({1: (0, 'Queued', False)})),
+                        canned('GetMultipleQueueIdStatus', 'Server Error', status=500))
+    error = fails(lambda c: c.queue_id_status(list(range(1, 151))), connect(emulator.voice_url), EsendexHTTPError)
+    assert str(error) == f'GetMultipleQueueIdStatus at 127.0.0.1:{emulator.port} failed: HTTP 500: Server Error' and waits == []
