@@ -330,3 +330,16 @@ def test_a_lost_answer_to_cancel_message_warns_even_when_the_retry_cancels(emula
     assert (result['failed'], result['changed'], result['cancelled_count'], result['cancelled_by_message_id']) == (False, True, 1, {M1: True})
     [warning] = result['warnings']
     assert warning.startswith(f"Message ID '{M1}': an earlier attempt may have reached the service")
+
+
+@pytest.mark.parametrize('concurrency', [1, 8, 16])
+def test_concurrency_is_a_common_option(account, concurrency):
+    # issue 9 item 12 and issue 11: `concurrency` for the whole group/esendex.us.esendex broke this module
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url, 'concurrency': concurrency})
+    assert result == {'changed': True, 'cancelled': True, 'failed': False, 'warnings': []}
+
+
+@pytest.mark.parametrize('concurrency', [0, 17, -1])
+def test_concurrency_out_of_range_fails_before_any_request(account, concurrency):
+    result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url, 'concurrency': concurrency}, invalid=True)
+    assert result['msg'] == f'concurrency must be from 1 to 16, got {concurrency}.' and account.requests() == []
