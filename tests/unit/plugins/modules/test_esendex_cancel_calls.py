@@ -432,11 +432,14 @@ def test_anything_but_a_boolean_from_cancel_notify_is_an_error(emulator, body, t
     '<ArrayOfNotifyReturn><NotifyReturn><QueueID>1</QueueID></NotifyReturn></ArrayOfNotifyReturn>',
     '<ArrayOfNotifyReturn xmlns="https://ws.esendex.us/NotifyWS/"><NotifyReturn><QueueID>x</QueueID></NotifyReturn></ArrayOfNotifyReturn>',
 ])
-def test_a_status_answer_that_is_not_an_array_of_notify_return_fails_check_mode(emulator, body):
-    emulator.add_faults(answer('GetMultipleQueueIdStatus', body))
-    result = run_module(main, queue_args(emulator, [1]), check_mode=True)
-    assert result['failed'] is True and 'GetMultipleQueueIdStatus' in result['msg'] and 'expected ArrayOfNotifyReturn' in result['msg']
-    assert 'would_cancel_queue_ids' not in result and [entry['path'] for entry in emulator.requests()] == [STATUS]
+def test_a_status_answer_that_is_not_an_array_of_notify_return_fails_before_any_cancellation(emulator, body):
+    # in check mode, and in diff mode for real (which reads the statuses first)
+    emulator.add_faults(answer('GetMultipleQueueIdStatus', body, count=2))
+    msg = (f'GetMultipleQueueIdStatus at 127.0.0.1:{emulator.port} failed: HTTP 200 answer could not be understood: expected '
+           f'ArrayOfNotifyReturn with a QueueID, ResponseCode and CallComplete in each NotifyReturn, got {body!r}.')
+    result = run_twins(main, emulator, queue_args(emulator, [1]), diff=True, reads=1, check={'failed': True, 'msg': msg})
+    assert result == {'failed': True, 'msg': msg, 'warnings': []}
+    assert [entry['path'] for entry in emulator.requests()] == [STATUS] * 2
 
 
 def test_the_key_echoed_by_cancel_notify_is_removed(emulator):
@@ -480,10 +483,11 @@ def test_diff_after_shows_only_what_was_cancelled(emulator):
 
 
 def test_diff_of_a_status_without_response_text_names_its_code(emulator):
-    body = utils.notify_returns({8: 0}).replace('<ResponseText>Queued</ResponseText>', '')
-    emulator.add_faults(answer('GetMultipleQueueIdStatus', body))
-    check = run_module(main, queue_args(emulator, [8]), check_mode=True, diff=True)
-    assert check['diff'] == {'before': '8: ResponseCode 0\n', 'after': '8: Cancelled\n'}
+    body = utils.notify_returns({8: 0, 9: 12}).replace('<ResponseText>Queued</ResponseText>', '').replace('Dialing', ' ')
+    emulator.add_faults(answer('GetMultipleQueueIdStatus', body, count=2), xml_bool(True), xml_bool(False))
+    diff = {'before': '8: ResponseCode 0\n9: ResponseCode 12\n', 'after': '8: Cancelled\n9: ResponseCode 12\n'}
+    result = run_twins(main, emulator, queue_args(emulator, [8, 9], concurrency=1), diff=True, reads=1, check=predicted([8], 2, diff=diff))
+    assert result['diff'] == diff
 
 
 def test_no_diff_without_diff_mode_or_without_queue_ids(account):
