@@ -307,11 +307,11 @@ def test_queue_ids_come_back_in_input_order_whatever_the_concurrency(emulator, c
 
 def test_check_mode_predicts_only_queued_calls_that_are_not_complete(emulator):
     # Queued (0) and not complete: predicted; Dialing, Ready for Dialer, answered, unanswered, cancelled: not; unknown: not
-    codes = {11: 12, 12: 0, 13: 46, 14: 1, 15: 22, 16: 0, 17: 2}
-    ids = [17, 16, 15, 14, 13, 12, 11, 18]  # 18: not in the answer
-    emulator.add_faults(statuses(codes), xml_bool(True, count=8))
-    result = run_twins(main, emulator, queue_args(emulator, ids, concurrency=1), check=predicted([16, 12], 8), reads=1)
-    assert result['cancelled_count'] == 8  # the canned answers say true; the real run never consults the prediction
+    codes = {11: 12, 12: 0, 13: 46, 14: 1, 15: 22, 16: 0, 17: 2, 19: (0, True), 20: (12, False)}
+    ids = [17, 16, 15, 14, 13, 12, 11, 18, 19, 20]  # 18: not in the answer; 19: Queued but complete
+    emulator.add_faults(statuses(codes), xml_bool(True, count=10))
+    result = run_twins(main, emulator, queue_args(emulator, ids, concurrency=1), check=predicted([16, 12], 10), reads=1)
+    assert result['cancelled_count'] == 10  # the canned answers say true; the real run never consults the prediction
 
 
 def test_check_mode_with_nothing_cancellable_is_not_changed(emulator):

@@ -175,10 +175,11 @@ CODES = {0: ('Queued', False), 12: ('Dialing', False), 1: ('Call Answered', True
 
 
 def notify_returns(statuses: dict) -> str:
-    """An ArrayOfNotifyReturn for {queue ID: ResponseCode}, its NotifyReturn fields in the documented order."""
+    """An ArrayOfNotifyReturn for {queue ID: ResponseCode or (ResponseCode, CallComplete)}, fields in the documented order."""
     entries = []
     for qid, code in statuses.items():
-        text, complete = CODES[code]
+        code, complete = code if isinstance(code, tuple) else (code, CODES[code][1])
+        text = CODES[code][0]
         entries.append(f'<NotifyReturn><ResponseCode>{code}</ResponseCode><ResponseText>{text}</ResponseText>'
                        f'<CallAnswered>{str(code == 1).lower()}</CallAnswered><QueueID>{qid}</QueueID><TryCount>0</TryCount>'
                        '<Demo>false</Demo><Duration>0</Duration><StartTime>0001-01-01T00:00:00</StartTime>'
