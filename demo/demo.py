@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import copy
 import itertools
-import os
 import re
 import subprocess
 import sys
