@@ -64,10 +64,9 @@ def _link_real_pythons():
     root = os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
     binaries = glob.glob(f'{root}/versions/[23].*.*/bin/python[23].*[0-9]')
     for binary in sorted(binaries, key=lambda path: [int(part) for part in re.findall(r'\d+', path)]):
-        link = PYBIN / os.path.basename(binary)
-        with contextlib.suppress(FileNotFoundError):
-            link.unlink()
-        link.symlink_to(binary)  # newer patch releases win
+        temp = PYBIN / f'.{os.path.basename(binary)}.{os.getpid()}'
+        temp.symlink_to(binary)
+        os.replace(temp, PYBIN / os.path.basename(binary))  # atomic (sessions start side by side); newer patch releases win
     path = [entry for entry in os.environ.get('PATH', '').split(os.pathsep) if entry != str(PYBIN)]
     os.environ['PATH'] = os.pathsep.join([str(PYBIN)] + path)
 
