@@ -1,4 +1,7 @@
-"""Esendex US (formerly CDYNE) wire-protocol emulator for CancelAllMessages and CancelNotifyByReferenceID.
+"""Esendex US (formerly CDYNE) wire-protocol emulator: Messaging (WCF REST) and Voice (ASMX GET/POST/SOAP, WSDL).
+
+Messaging: CancelAllMessages, CancelMessage, SendMessage. Voice: CancelNotifyByReferenceID, CancelNotify,
+GetMultipleQueueIdStatus, NotifyMultiplePhoneBasicWithCPMandReferenceID, NotifyPhoneAdvanced (SOAP only).
 
 Run ``python3 tests/emulator/esendex_emulator.py --port 0`` or use :class:`EmulatorServer` in-process.
 Standard library only; Python 3.9+. See README.md next to this file for the CLI, state format and control API.
@@ -41,6 +44,37 @@ VOICE_BASE = "/notifyws/phonenotify.asmx"
 CONTROL_BASE = "/_emulator"
 MESSAGE_STATUSES = ("scheduled", "queued", "sent", "cancelled")
 CALL_STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
+CALL_STATUS_ALIASES = {"queued": "scheduled", "in progress": "in_progress", "in-progress": "in_progress"}
+# Voice operations and their parameters in signature order (C/3P: the svcutil contract of PhoneNotify.asmx).
+VOICE_OPERATIONS: Dict[str, Tuple[Tuple[str, str], ...]] = {
+    "CancelNotifyByReferenceID": (("ReferenceID", "string"), ("LicenseKey", "string")),
+    "CancelNotify": (("QueueID", "long"), ("LicenseKey", "string")),
+    "GetMultipleQueueIdStatus": (("QueueIDs", "string"), ("LicenseKey", "string")),
+    "NotifyMultiplePhoneBasicWithCPMandReferenceID": (
+        ("PhoneNumbersToDial", "string"), ("TextToSay", "string"), ("CallerID", "string"), ("CallerIDname", "string"),
+        ("VoiceID", "string"), ("CallsPerMinute", "int"), ("ReferenceID", "string"), ("LicenseKey", "string")),
+    "NotifyPhoneAdvanced": (("anr", "AdvancedNotifyRequest"),),
+}
+VOICE_RESULT_TYPES = {"CancelNotifyByReferenceID": "int", "CancelNotify": "boolean", "GetMultipleQueueIdStatus": "ArrayOfNotifyReturn",
+                      "NotifyMultiplePhoneBasicWithCPMandReferenceID": "ArrayOfNotifyReturn", "NotifyPhoneAdvanced": "NotifyReturn"}
+# AdvancedNotifyRequest fields (3P, Reference.cs); the XSD types other than string are INFERRED.
+ANR_FIELDS = (("PhoneNumberToDial", "string"), ("TransferNumber", "string"), ("VoiceID", "int"), ("CallerIDNumber", "string"),
+              ("CallerIDName", "string"), ("TextToSay", "string"), ("LicenseKey", "string"), ("TryCount", "unsignedByte"),
+              ("NextTryInSeconds", "int"), ("UTCScheduledDateTime", "dateTime"), ("TTSrate", "unsignedByte"),
+              ("TTSvolume", "unsignedByte"), ("MaxCallLength", "int"), ("StatusChangePostUrl", "string"), ("ReferenceID", "string"))
+# NotifyReturn children in their documented order (3P, Reference.cs / cdyne4j mock data).
+NOTIFY_RETURN_FIELDS = (("ResponseCode", "int"), ("ResponseText", "string"), ("CallAnswered", "boolean"), ("QueueID", "long"),
+                        ("TryCount", "int"), ("Demo", "boolean"), ("DigitsPressed", "string"), ("MachineDetection", "string"),
+                        ("Duration", "int"), ("StartTime", "dateTime"), ("EndTime", "dateTime"), ("MinuteRate", "decimal"),
+                        ("Country", "string"), ("CallComplete", "boolean"), ("TextToSay", "string"))
+# ResponseCode/ResponseText per emulated call status (codes and texts 3P, GetResponseCodes; the mapping is INFERRED).
+CALL_RESPONSE = {"scheduled": (0, "Queued"), "in_progress": (12, "Dialing"), "completed": (1, "Call Answered"), "cancelled": (22, "Cancelled")}
+KEY_INVALID = (14, "Key Invalid. IP Address has been suspended.")
+MESSAGING_OPERATIONS = ("CancelAllMessages", "CancelMessage", "SendMessage")
+DOTNET_MIN_DATE = "0001-01-01T00:00:00"
+INT64_MAX = 2 ** 63 - 1
+FIRST_QUEUE_ID = 100001
+ID_NAMESPACE = uuid.UUID("5b3f1c2a-9d4e-4f60-8a71-6c2e0b9d1e11")  # for deterministic MessageIDs
 FAULT_TYPES = ("respond", "delay", "hang", "drop", "truncate")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 MAX_BODY = 16 * 1024 * 1024
@@ -182,8 +216,9 @@ def _check_fault(spec: Any) -> Dict[str, Any]:
         (all(isinstance(spec.get(k, ""), str) for k in ("body", "body_template", "content_type")), "body fields must be strings"),
         (isinstance(spec.get("headers", {}), dict) and all(isinstance(v, str) for v in spec.get("headers", {}).values()),
          "headers must map names to strings"),
-        (isinstance(spec.get("match", {}), dict) and set(spec.get("match", {})) <= {"path_contains", "method"}
-         and all(isinstance(v, str) for v in spec.get("match", {}).values()), "match takes path_contains and method strings"),
+        (isinstance(spec.get("match", {}), dict) and set(spec.get("match", {})) <= set(MATCH_FIELDS)
+         and all(isinstance(v, str) or (k == "queue_id" and _is_number(v, True)) for k, v in spec.get("match", {}).items()),
+         f"match takes {', '.join(MATCH_FIELDS)} (strings; queue_id may be an integer)"),
         (isinstance(spec.get("seed"), (int, str, type(None))), "seed must be an integer or a string"),
     ]
     for passed, message in checks:
@@ -193,12 +228,28 @@ def _check_fault(spec: Any) -> Dict[str, Any]:
     return {"spec": dict(spec), "remaining": count, "applied": 0, "rng": rng}
 
 
-def _fault_matches(entry: Dict[str, Any], method: str, route: str) -> bool:
-    """True when a queued fault's ``match`` accepts this request and its probability draw hits."""
+MATCH_FIELDS = ("path_contains", "method", "operation", "reference_id", "queue_id", "message_id")
+
+
+def _fault_matches(entry: Dict[str, Any], method: str, route: str, info: Optional[Dict[str, Any]] = None) -> bool:
+    """True when a queued fault's ``match`` accepts this request and its probability draw hits.
+
+    ``method`` is the HTTP method; ``operation`` the service method name (from the path, SOAPAction or SOAP body);
+    ``reference_id``/``queue_id``/``message_id`` match when the request carries that ID (one of several counts).
+    """
     match = entry["spec"].get("match") or {}
     if "method" in match and match["method"].upper() != method.upper():
         return False
     if "path_contains" in match and match["path_contains"].lower() not in route.lower():
+        return False
+    info = info or {}
+    if "operation" in match and match["operation"].lower() != (info.get("operation") or "").lower():
+        return False
+    if "reference_id" in match and match["reference_id"] not in info.get("reference_ids", ()):
+        return False
+    if "queue_id" in match and str(match["queue_id"]).strip() not in {str(q) for q in info.get("queue_ids", ())}:
+        return False
+    if "message_id" in match and (parse_guid(match["message_id"]) or match["message_id"]) not in info.get("message_ids", ()):
         return False
     return entry["rng"] is None or entry["rng"].random() < entry["spec"]["probability"]
 
@@ -208,8 +259,8 @@ class Emulator:
 
     def __init__(self, state: Optional[Dict[str, Any]] = None, latency: float = 0.0) -> None:
         self._lock = threading.Lock()
-        self._queue_ids = itertools.count(100001)
         self._seq = itertools.count(1)
+        self._message_seq = itertools.count(1)
         self._wake = threading.Event()
         self._accounts: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
         self._requests: List[Dict[str, Any]] = []
@@ -219,8 +270,14 @@ class Emulator:
         self.reset(state)
         self.set_latency(latency)
 
-    def _normalize_accounts(self, state: Any) -> Dict[str, Dict[str, List[Dict[str, Any]]]]:
-        """Validate a state document and fill in defaults; error messages never echo a key."""
+    def _normalize_accounts(self, state: Any, taken: Optional[Dict[str, Dict[str, List[Dict[str, Any]]]]] = None
+                            ) -> Dict[str, Dict[str, List[Dict[str, Any]]]]:
+        """Validate a state document, fill in defaults and IDs; error messages never echo a key.
+
+        A message without ``id`` (its MessageID) gets a GUID derived from its account and position; a call without
+        ``queue_id`` gets the next integer after the largest QueueID in ``taken`` and the document (at least 100001),
+        in document order. So a document without IDs loads the same way every time.
+        """
         if not isinstance(state, dict) or not isinstance(state.get("accounts", {}), dict):
             raise ValueError("state must be a JSON object with an 'accounts' object")
         accounts: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
@@ -231,20 +288,35 @@ class Emulator:
             if not isinstance(account, dict) or not all(isinstance(account.get(k, []), list) for k in ("messages", "calls")):
                 raise ValueError("an account is an object with 'messages' and 'calls' lists")
             accounts[key] = {kind: [self._item(raw, kind) for raw in account.get(kind, [])] for kind in ("messages", "calls")}
+        used = [c["queue_id"] for acc in list((taken or {}).values()) + list(accounts.values()) for c in acc["calls"] if "queue_id" in c]
+        next_queue_id = max([FIRST_QUEUE_ID - 1] + used) + 1
+        for key, account in accounts.items():
+            for index, message in enumerate(account["messages"]):
+                if "id" not in message:
+                    message["id"] = str(uuid.uuid5(ID_NAMESPACE, f"{key}/messages/{index}"))
+            for call in account["calls"]:
+                if "queue_id" not in call:
+                    call["queue_id"], next_queue_id = next_queue_id, next_queue_id + 1
         return accounts
 
     def _item(self, raw: Any, kind: str) -> Dict[str, Any]:
-        """One message or call with defaults (generated id / queue_id, status scheduled)."""
+        """One message or call with defaults (status scheduled); IDs are filled in by _normalize_accounts."""
         if not isinstance(raw, dict):
             raise ValueError(f"{kind} entries must be JSON objects")
         if kind == "messages":
-            item, statuses = {"id": str(uuid.uuid4()), "to": "", "body": "", "status": "scheduled", **raw}, MESSAGE_STATUSES
+            item, statuses = {"to": "", "body": "", "status": "scheduled", **raw}, MESSAGE_STATUSES
+            if "id" not in item and "message_id" in item:
+                item["id"] = item.pop("message_id")
+            if "id" in item:
+                if parse_guid(item["id"]) is None:
+                    raise ValueError("a message id (MessageID) must be a GUID")
+                item["id"] = parse_guid(item["id"])
         else:
             item, statuses = {"reference_id": "", "to": "", "status": "scheduled", **raw}, CALL_STATUSES
-            if "queue_id" not in item:
-                item["queue_id"] = next(self._queue_ids)
-            if not _is_number(item["queue_id"], True) or not isinstance(item["reference_id"], str):
-                raise ValueError("queue_id must be an integer and reference_id a string")
+            item["status"] = CALL_STATUS_ALIASES.get(item["status"], item["status"]) if isinstance(item["status"], str) else item["status"]
+            if ("queue_id" in item and not (_is_number(item["queue_id"], True) and 0 < item["queue_id"] <= INT64_MAX)) \
+                    or not isinstance(item["reference_id"], str):
+                raise ValueError("queue_id must be an integer from 1 to 9223372036854775807 and reference_id a string")
         if item["status"] not in statuses:
             raise ValueError(f"{kind} status must be one of {list(statuses)}")
         return item
@@ -263,8 +335,9 @@ class Emulator:
 
     def add_account(self, license_key: str, messages: Any = (), calls: Any = ()) -> Dict[str, Any]:
         """Add or replace one account."""
-        accounts = self._normalize_accounts({"accounts": {license_key: {"messages": list(messages), "calls": list(calls)}}})
         with self._lock:
+            others = {k: v for k, v in self._accounts.items() if k != parse_guid(license_key)}
+            accounts = self._normalize_accounts({"accounts": {license_key: {"messages": list(messages), "calls": list(calls)}}}, others)
             self._accounts.update(accounts)
         return self.get_state()
 
@@ -314,6 +387,11 @@ class Emulator:
             self._faults.extend(entries)
         return self.faults()
 
+    def faults_pending(self) -> bool:
+        """True when any fault is queued."""
+        with self._lock:
+            return bool(self._faults)
+
     def clear_faults(self) -> None:
         """Empty the fault queue."""
         with self._lock:
@@ -359,11 +437,11 @@ class Emulator:
         with self._lock:
             entry.update(fields)
 
-    def take_fault(self, method: str, route: str) -> Optional[Dict[str, Any]]:
-        """Consume and return the first queued fault that applies to this request."""
+    def take_fault(self, method: str, route: str, info: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+        """Consume and return the first queued fault that applies to this request (``info``: see request_info)."""
         with self._lock:
             for entry in self._faults:
-                if not _fault_matches(entry, method, route):
+                if not _fault_matches(entry, method, route, info):
                     continue
                 entry["applied"] += 1
                 if entry["remaining"] is not None:
@@ -397,11 +475,142 @@ class Emulator:
                 self._record(VOICE_METHOD, transport, license_key, reference_id, [c["queue_id"] for c in targets])
         return len(targets)
 
-    def _record(self, method: str, transport: str, license_key: Optional[str], reference_id: Optional[str], ids: List[Any]) -> None:
-        """Append to the cancellation record (caller holds the lock)."""
+    def cancel_message(self, message_id: Optional[str], transport: str, commit: bool = True) -> bool:
+        """CancelMessage: cancel the scheduled message with this MessageID, whatever its account (no key, as documented)."""
+        with self._lock:
+            # INFERRED: false for an unknown, sent, queued or already cancelled message.
+            targets = [m for acc in self._accounts.values() for m in acc["messages"]
+                       if message_id is not None and m["id"] == message_id and m["status"] == "scheduled"]
+            if commit:
+                for message in targets:
+                    message["status"] = "cancelled"
+                self._record("CancelMessage", transport, None, None, [m["id"] for m in targets], message_id=message_id)
+        return bool(targets)
+
+    def cancel_call(self, license_key: Optional[str], queue_id: int, transport: str, commit: bool = True) -> bool:
+        """CancelNotify: cancel the key's call with this QueueID if it is still scheduled (Queued)."""
+        with self._lock:
+            account = self._accounts.get(parse_guid(license_key) or "", {})
+            # C: completed calls and calls in progress are not cancelled; INFERRED: false for unknown or another key's IDs.
+            targets = [c for c in account.get("calls", []) if c["queue_id"] == queue_id and c["status"] == "scheduled"]
+            if commit:
+                for call in targets:
+                    call["status"] = "cancelled"
+                self._record("CancelNotify", transport, license_key, None, [c["queue_id"] for c in targets], queue_id=queue_id)
+        return bool(targets)
+
+    def call_statuses(self, license_key: Optional[str], queue_ids: List[int]) -> List[Dict[str, Any]]:
+        """GetMultipleQueueIdStatus: copies of the key's calls with these QueueIDs, in request order, each once.
+
+        INFERRED: IDs the key does not own (unknown, or another account's) are left out of the answer.
+        """
+        with self._lock:
+            account = self._accounts.get(parse_guid(license_key) or "", {})
+            by_id = {c["queue_id"]: c for c in account.get("calls", [])}
+            seen: List[int] = []
+            for queue_id in queue_ids:
+                if queue_id in by_id and queue_id not in seen:
+                    seen.append(queue_id)
+            return [copy.deepcopy(by_id[q]) for q in seen]
+
+    def _next_queue_id(self) -> int:
+        """The next free QueueID (caller holds the lock)."""
+        return max([FIRST_QUEUE_ID - 1] + [c["queue_id"] for acc in self._accounts.values() for c in acc["calls"]]) + 1
+
+    def schedule_calls(self, license_key: Optional[str], calls: List[Dict[str, Any]], transport: str,
+                       commit: bool = True) -> Optional[List[Dict[str, Any]]]:
+        """Notify*: store scheduled calls (``to``, ``reference_id``, ``text`` ...) and return them with QueueIDs.
+
+        None when the key has no account (the caller answers ResponseCode 14, INFERRED).
+        """
+        with self._lock:
+            account = self._accounts.get(parse_guid(license_key) or "")
+            if account is None:
+                return None
+            queue_id, stored = self._next_queue_id(), []
+            for call in calls:
+                stored.append({"queue_id": queue_id, "reference_id": "", "to": "", "status": "scheduled", **call,
+                               "scheduled_by": transport})
+                queue_id += 1
+            if commit:
+                account["calls"].extend(stored)
+            return copy.deepcopy(stored)
+
+    def send_messages(self, license_key: Optional[str], messages: List[Dict[str, Any]], commit: bool = True) -> Optional[List[Dict[str, Any]]]:
+        """SendMessage: store one message per recipient with a new MessageID; None when the key has no account."""
+        with self._lock:
+            account = self._accounts.get(parse_guid(license_key) or "")
+            if account is None:
+                return None
+            stored = []
+            for message in messages:
+                # A fresh GUID per message, derived from a per-emulator sequence so runs are reproducible.
+                message_id = str(uuid.uuid5(ID_NAMESPACE, f"sent/{next(self._message_seq)}"))
+                stored.append({"id": message_id, "to": "", "body": "", "status": "scheduled", **message})
+            if commit:
+                account["messages"].extend(stored)
+            return copy.deepcopy(stored)
+
+    def items(self, kind: str) -> List[Dict[str, Any]]:
+        """Every call or message of every account, flat, with its account's key digest (never the key).
+
+        Calls carry ``response_code``/``response_text`` as GetMultipleQueueIdStatus would report them; messages carry
+        ``message_id`` (the same value as ``id``).
+        """
+        with self._lock:
+            found = []
+            for key, account in self._accounts.items():
+                for item in account[kind]:
+                    entry = dict(copy.deepcopy(item), license_key_sha256=_key_digest(key))
+                    if kind == "calls":
+                        entry["response_code"], entry["response_text"] = CALL_RESPONSE[item["status"]]
+                    else:
+                        entry["message_id"] = item["id"]
+                    found.append(entry)
+            return found
+
+    def set_call_status(self, queue_ids: Any, status: Any) -> List[int]:
+        """Move calls (any account) to a status: scheduled (alias queued), in_progress, completed or cancelled; all or none."""
+        status = CALL_STATUS_ALIASES.get(status, status) if isinstance(status, str) else status
+        if status not in CALL_STATUSES:
+            raise ValueError(f"call status must be one of {list(CALL_STATUSES) + list(CALL_STATUS_ALIASES)}")
+        if not isinstance(queue_ids, list) or not all(_is_number(q, True) for q in queue_ids):
+            raise ValueError("queue_ids must be a list of integers")
+        with self._lock:
+            calls = {c["queue_id"]: c for acc in self._accounts.values() for c in acc["calls"]}
+            unknown = [q for q in queue_ids if q not in calls]
+            if unknown:
+                raise ValueError(f"unknown queue_ids: {unknown[:10]}")
+            for queue_id in queue_ids:
+                calls[queue_id]["status"] = status
+        return list(queue_ids)
+
+    def set_message_status(self, message_ids: Any, status: Any) -> List[str]:
+        """Move messages (any account) to a status in MESSAGE_STATUSES; all or none."""
+        if status not in MESSAGE_STATUSES:
+            raise ValueError(f"message status must be one of {list(MESSAGE_STATUSES)}")
+        if not isinstance(message_ids, list) or not all(parse_guid(m) for m in message_ids):
+            raise ValueError("message_ids must be a list of GUIDs")
+        wanted = [parse_guid(m) for m in message_ids]
+        with self._lock:
+            messages: Dict[str, List[Dict[str, Any]]] = {}
+            for acc in self._accounts.values():
+                for message in acc["messages"]:
+                    messages.setdefault(message["id"], []).append(message)
+            unknown = [m for m in wanted if m not in messages]
+            if unknown:
+                raise ValueError(f"unknown message_ids: {unknown[:10]}")
+            for message_id in wanted:
+                for message in messages[message_id]:
+                    message["status"] = status
+        return [str(m) for m in wanted]
+
+    def _record(self, method: str, transport: str, license_key: Optional[str], reference_id: Optional[str], ids: List[Any],
+                **extra: Any) -> None:
+        """Append to the cancellation record (caller holds the lock); ``extra`` adds queue_id / message_id."""
         self._cancellations.append({"seq": len(self._cancellations) + 1, "time": time.time(), "method": method, "transport": transport,
                                     "license_key": license_key, "license_key_sha256": _key_digest(license_key),
-                                    "reference_id": reference_id, "count": len(ids), "cancelled_ids": ids})
+                                    "reference_id": reference_id, "count": len(ids), "cancelled_ids": ids, **extra})
 
 
 def _json_response(status: int, payload: Any) -> Response:
@@ -481,13 +690,22 @@ def _negotiate(accept: Optional[str], fallback: str) -> str:
     return fallback
 
 
+_UNQUOTED_TOKEN = re.compile(r"[^\s,:\[\]{}\"]+")
+
+
 def _posted_guid(req: ServiceRequest) -> Tuple[Optional[str], str]:
     """The GUID from a JSON string or DataContract <guid> body, and the body's format."""
     media = _media_type(req.headers.get("Content-Type"))[0]
     if media == "application/json":
+        text = req.body.decode("utf-8-sig", "replace").strip()
         try:
-            value = json.loads(req.body.decode("utf-8-sig"))
+            value = json.loads(text)
         except ValueError:
+            # INFERRED: .NET's JSON reader (used by WCF) reads an unquoted token that starts with a digit up to the next
+            # delimiter as a number without checking its syntax, and the GUID converter then parses that text; so the
+            # JavaScript and Ruby samples' unquoted `00000000-...` works. A token starting with a letter is refused (400).
+            if text[:1].isdigit() and _UNQUOTED_TOKEN.fullmatch(text):
+                return parse_guid(text), "json"
             return None, "json"
         return parse_guid(value) if isinstance(value, str) else None, "json"
     if media in ("application/xml", "text/xml"):
@@ -500,30 +718,199 @@ def _posted_guid(req: ServiceRequest) -> Tuple[Optional[str], str]:
     return None, "xml"
 
 
+_WCF_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+
+def _send_message_request(req: ServiceRequest) -> Optional[Dict[str, Any]]:
+    """The SendMessage JSON object, checked like the WCF deserializer would (None: 400 Request Error)."""
+    # INFERRED: the request type's field types (To: string[], LicenseKey: Guid, ScheduledDateTime: WCF JSON date).
+    if _media_type(req.headers.get("Content-Type"))[0] != "application/json":
+        return None
+    try:
+        doc = json.loads(req.body.decode("utf-8-sig"))
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or parse_guid(doc.get("LicenseKey")) is None:
+        return None
+    to = doc.get("To")
+    if not (to is None or (isinstance(to, list) and all(isinstance(n, str) for n in to))):
+        return None
+    if not all(isinstance(doc.get(k), (str, type(None))) for k in ("Body", "From", "ReferenceID", "Subject", "ScheduledDateTime")):
+        return None
+    scheduled = doc.get("ScheduledDateTime")
+    if scheduled is not None:
+        match = _WCF_DATE.fullmatch(scheduled)
+        if match is None:
+            return None
+        doc["_scheduled_ms"] = int(match.group(1))
+    return doc
+
+
 def _messaging(emulator: Emulator, req: ServiceRequest, operation: str, commit: bool) -> Response:
-    """Messaging.svc/<operation>."""
-    if operation.lower() != MESSAGING_METHOD.lower():
+    """Messaging.svc/<operation>: CancelAllMessages, CancelMessage, SendMessage."""
+    names = {name.lower(): name for name in MESSAGING_OPERATIONS}
+    name = names.get(operation.lower())
+    if name is None:
         return _wcf_page(404, "Service", "Endpoint not found. Please see the service help page for constructing valid requests to the service.")
+    if name == "SendMessage":
+        return _send_message(emulator, req, commit)
+    param = "licensekey" if name == "CancelAllMessages" else "messageid"
     if req.method == "GET":
-        raw = _params(req.query).get("licensekey")
-        # INFERRED: WCF binds a missing query variable to Guid.Empty, which matches no account.
-        key, body_format, transport = (ZERO_GUID if raw is None else parse_guid(raw)), "xml", "http-get"
+        raw = _params(req.query).get(param)
+        # INFERRED: WCF binds a missing query variable to Guid.Empty, which matches no account or message.
+        value, body_format, transport = (ZERO_GUID if raw is None else parse_guid(raw)), "xml", "http-get"
     elif req.method == "POST":
-        key, body_format = _posted_guid(req)
+        value, body_format = _posted_guid(req)
         transport = body_format
     else:
         return _wcf_page(405, "Service", "Method not allowed. Please see the service help page for constructing valid requests to the service.")
-    if key is None:
+    if value is None:
         # INFERRED: WCF answers an undeserializable body with its generic 400 HTML "Request Error" page.
         return _wcf_page(400, "Request Error", WCF_REQUEST_ERROR)
-    cancelled = emulator.cancel_messages(key, transport, commit)
-    # INFERRED: true when at least one message was cancelled, false when none (re-runs and unknown keys).
-    return _wcf_boolean(cancelled > 0, _negotiate(req.headers.get("Accept"), body_format))
+    if name == "CancelMessage":
+        # C: no license key; INFERRED: true only when that scheduled message was cancelled now.
+        result = emulator.cancel_message(value, transport, commit)
+    else:
+        # INFERRED: true when at least one message was cancelled, false when none (re-runs and unknown keys).
+        result = emulator.cancel_messages(value, transport, commit) > 0
+    return _wcf_boolean(result, _negotiate(req.headers.get("Accept"), body_format))
+
+
+def _send_message(emulator: Emulator, req: ServiceRequest, commit: bool) -> Response:
+    """SendMessage: JSON object in, JSON array of OutgoingMessageResponse out (one per recipient, C)."""
+    if req.method != "POST":
+        return _wcf_page(405, "Service", "Method not allowed. Please see the service help page for constructing valid requests to the service.")
+    doc = _send_message_request(req)
+    if doc is None:
+        return _wcf_page(400, "Request Error", WCF_REQUEST_ERROR)
+    recipients = doc.get("To") or []
+    # INFERRED: a ScheduledDateTime in the future stores a scheduled message (MessageStatus 201 Ready); otherwise the
+    # message counts as sent at once (200 Sent). An unknown key gets 401 InvalidLicenseKey and an empty MessageID.
+    future = doc.get("_scheduled_ms") is not None and doc["_scheduled_ms"] > time.time() * 1000
+    stored = emulator.send_messages(doc["LicenseKey"], [
+        {"to": number, "body": doc.get("Body") or "", "status": "scheduled" if future else "sent",
+         "reference_id": doc.get("ReferenceID") or "", "from": doc.get("From") or ""} for number in recipients], commit)
+    answers = []
+    for index, number in enumerate(recipients):
+        message_id, status = (ZERO_GUID, 401) if stored is None else (stored[index]["id"], 201 if future else 200)
+        # The field set beyond MessageID, MessageStatus, To, From, SentTime and Attachments is INFERRED.
+        answers.append({"Attachments": None, "From": doc.get("From"), "MessageID": message_id, "MessageStatus": status,
+                        "ReferenceID": doc.get("ReferenceID"), "SentTime": None if future or stored is None else
+                        f"/Date({int(time.time() * 1000)})/", "Subject": doc.get("Subject"), "To": number})
+    return _json_response(200, answers)
+
+
+def _xml_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def notify_return_fields(call: Optional[Dict[str, Any]], code: Optional[Tuple[int, str]] = None) -> List[Tuple[str, str]]:
+    """A NotifyReturn as (element, text) pairs in the documented order; null strings are left out (3P)."""
+    status = (call or {}).get("status", "scheduled")
+    response_code, response_text = code or CALL_RESPONSE[status]
+    finished = status in ("completed", "cancelled")  # INFERRED: a cancelled call also reads CallComplete true
+    values = {"ResponseCode": str(response_code), "ResponseText": response_text,
+              "CallAnswered": _xml_bool(status == "completed"), "QueueID": str((call or {}).get("queue_id", 0)),
+              "TryCount": "1" if status in ("in_progress", "completed") else "0", "Demo": "false",
+              "Duration": "0", "StartTime": DOTNET_MIN_DATE, "EndTime": DOTNET_MIN_DATE, "MinuteRate": "0",
+              "CallComplete": _xml_bool(finished)}
+    if call and call.get("text"):
+        values["TextToSay"] = str(call["text"])
+    return [(name, values[name]) for name, _type in NOTIFY_RETURN_FIELDS if name in values]
+
+
+def _notify_return_xml(call: Optional[Dict[str, Any]], tag: str = "NotifyReturn", attrs: str = "",
+                       code: Optional[Tuple[int, str]] = None) -> str:
+    inner = "".join(f"<{name}>{xml_escape(text)}</{name}>" for name, text in notify_return_fields(call, code))
+    return f"<{tag}{attrs}>{inner}</{tag}>"
+
+
+class _BadValue(ValueError):
+    """A parameter the ASMX runtime cannot convert (HTTP 500 text / SOAP Client fault)."""
+
+
+def _to_int(text: Optional[str], name: str, bits: int = 64) -> int:
+    """Int32/Int64 conversion as .NET does it: white space and a sign allowed, nothing else (INFERRED)."""
+    value = (text or "").strip()
+    if not re.fullmatch(r"[+-]?\d+", value):
+        raise _BadValue(f"Cannot convert {text} to System.Int{bits}.\r\nParameter name: type ---> "
+                        "System.FormatException: Input string was not in a correct format.")
+    number = int(value)
+    if not -2 ** (bits - 1) <= number < 2 ** (bits - 1):
+        raise _BadValue(f"Cannot convert {text} to System.Int{bits}.\r\nParameter name: type ---> "
+                        f"System.OverflowException: Value was either too large or too small for an Int{bits}.")
+    return number
+
+
+def _split_ids(text: str) -> List[int]:
+    """QueueIDs "1;2;3": INFERRED, items that are not integers are skipped."""
+    found = []
+    for item in (text or "").split(";"):
+        item = item.strip()
+        if re.fullmatch(r"\d+", item) and int(item) <= INT64_MAX:
+            found.append(int(item))
+    return found
+
+
+def _voice_invoke(emulator: Emulator, operation: str, params: Dict[str, Optional[str]], transport: str, commit: bool
+                  ) -> Tuple[str, Any]:
+    """Run one voice operation on named parameters (None = absent, SOAP only); return (result type, value)."""
+    key = params.get("LicenseKey")
+    if operation == "CancelNotifyByReferenceID":
+        # INFERRED: a non-GUID or unknown key cancels nothing and answers 0.
+        return "int", emulator.cancel_calls(key, params.get("ReferenceID"), transport, commit)
+    if operation == "CancelNotify":
+        queue_id = 0 if params.get("QueueID") is None else _to_int(params["QueueID"], "QueueID")
+        return "boolean", emulator.cancel_call(key, queue_id, transport, commit)
+    if operation == "GetMultipleQueueIdStatus":
+        return "array", [(c, None) for c in emulator.call_statuses(key, _split_ids(params.get("QueueIDs") or ""))]
+    if operation == "NotifyMultiplePhoneBasicWithCPMandReferenceID":
+        if params.get("CallsPerMinute") is not None:
+            _to_int(params["CallsPerMinute"], "CallsPerMinute", 32)
+        # INFERRED: numbers are separated by semicolons (or commas); empty items are skipped.
+        numbers = [n.strip() for n in re.split(r"[;,]", params.get("PhoneNumbersToDial") or "") if n.strip()]
+        calls = [{"to": n, "reference_id": params.get("ReferenceID") or "", "text": params.get("TextToSay") or ""} for n in numbers]
+        stored = emulator.schedule_calls(key, calls, transport, commit)
+        if stored is None:
+            return "array", [(None, KEY_INVALID) for _ in numbers]  # INFERRED: code 14 per number, QueueID 0
+        return "array", [(c, None) for c in stored]
+    # NotifyPhoneAdvanced
+    anr = params.get("anr") or {}
+    stored = emulator.schedule_calls(anr.get("LicenseKey"), [{
+        "to": anr.get("PhoneNumberToDial") or "", "reference_id": anr.get("ReferenceID") or "", "text": anr.get("TextToSay") or "",
+        "scheduled_for": anr.get("UTCScheduledDateTime") or ""}], transport, commit)
+    return "notify", (None, KEY_INVALID) if stored is None else (stored[0], None)
+
+
+def _voice_plain(result_type: str, value: Any) -> Response:
+    """The HttpGet/HttpPost answer: one root element in the service namespace."""
+    if result_type == "int":
+        xml = f'<int xmlns="{NS}">{value}</int>'
+    elif result_type == "boolean":
+        xml = f'<boolean xmlns="{NS}">{_xml_bool(value)}</boolean>'
+    else:
+        items = "".join(_notify_return_xml(call, code=code) for call, code in value)
+        xml = f'<ArrayOfNotifyReturn {SOAP_XMLNS} xmlns="{NS}">{items}</ArrayOfNotifyReturn>'
+    return Response(200, f"{XML_DECL}\n{xml}".encode("utf-8"), TEXT_XML)
+
+
+def _voice_soap_result(version: int, operation: str, result_type: str, value: Any) -> Response:
+    """The SOAP answer: <OpResponse><OpResult>...</OpResult></OpResponse> (INFERRED: ASMX doc/literal wrapped)."""
+    result = f"{operation}Result"
+    if result_type in ("int", "boolean"):
+        inner = f"<{result}>{value if result_type == 'int' else _xml_bool(value)}</{result}>"
+    elif result_type == "notify":
+        inner = _notify_return_xml(value[0], tag=result, code=value[1])
+    else:
+        inner = f"<{result}>" + "".join(_notify_return_xml(call, code=code) for call, code in value) + f"</{result}>"
+    return _soap(version, f'<{operation}Response xmlns="{NS}">{inner}</{operation}Response>')
 
 
 def _voice_http(emulator: Emulator, req: ServiceRequest, operation: str, commit: bool) -> Response:
     """PhoneNotify.asmx/<operation> over HttpGet or HttpPost (form)."""
-    if operation.lower() != VOICE_METHOD.lower() or req.method not in ("GET", "POST"):
+    names = {name.lower(): name for name in VOICE_OPERATIONS if name != "NotifyPhoneAdvanced"}  # complex type: SOAP only
+    name = names.get(operation.lower())
+    if name is None or req.method not in ("GET", "POST"):
         return _asmx_unrecognized(operation)
     reader = "UrlParameterReader"
     if req.method == "GET":
@@ -533,28 +920,45 @@ def _voice_http(emulator: Emulator, req: ServiceRequest, operation: str, commit:
         if media != "application/x-www-form-urlencoded":
             return _asmx_text(f"Request format is invalid: {media}.", "HtmlFormParameterReader")
         params, reader = _params(req.body.decode("utf-8", "replace")), "HtmlFormParameterReader"
-    for name in ("ReferenceID", "LicenseKey"):
+    for param, _type in VOICE_OPERATIONS[name]:
         # INFERRED: standard ASMX parameter reader error, in signature order.
-        if name.lower() not in params:
-            return _asmx_text(f"Missing parameter: {name}.", reader)
-    # INFERRED: a non-GUID or unknown key cancels nothing and answers 0.
-    count = emulator.cancel_calls(params["licensekey"], params["referenceid"], "http-" + req.method.lower(), commit)
-    return Response(200, f'{XML_DECL}\n<int xmlns="{NS}">{count}</int>'.encode("utf-8"), TEXT_XML)
+        if param.lower() not in params:
+            return _asmx_text(f"Missing parameter: {param}.", reader)
+    named = {param: params[param.lower()] for param, _type in VOICE_OPERATIONS[name]}
+    try:
+        result_type, value = _voice_invoke(emulator, name, named, "http-" + req.method.lower(), commit)
+    except _BadValue as exc:
+        # INFERRED: ASMX's parameter conversion error, HTTP 500 text/plain.
+        return _asmx_text(str(exc), reader)
+    return _voice_plain(result_type, value)
+
+
+def _soap_params(operation: str, element: ET.Element) -> Dict[str, Any]:
+    """Named parameters from a SOAP operation element (qualified children; absent = None)."""
+    if operation == "NotifyPhoneAdvanced":
+        anr = element.find(f"{{{NS}}}anr")
+        return {"anr": None if anr is None else {name: anr.findtext(f"{{{NS}}}{name}") for name, _type in ANR_FIELDS}}
+    return {name: element.findtext(f"{{{NS}}}{name}") for name, _type in VOICE_OPERATIONS[operation]}
 
 
 def _voice_soap(emulator: Emulator, req: ServiceRequest, commit: bool) -> Response:
     """PhoneNotify.asmx over SOAP 1.1 (dispatch on SOAPAction) or SOAP 1.2 (dispatch on the body element)."""
     if req.method == "GET":
+        if req.query.strip().lower() == "wsdl":
+            return Response(200, phone_notify_wsdl(_request_host(req)).encode("utf-8"), TEXT_XML)
+        links = "".join(f'<li><a href="PhoneNotify.asmx?op={op}">{op}</a></li>' for op in VOICE_OPERATIONS)
         html = (f'<html><head><title>PhoneNotify Web Service</title></head><body><h1>PhoneNotify</h1>'
-                f'<p>Emulated operation: <a href="PhoneNotify.asmx?op={VOICE_METHOD}">{VOICE_METHOD}</a></p></body></html>')
+                f'<p>Emulated operations:</p><ul>{links}</ul><p><a href="PhoneNotify.asmx?WSDL">Service Description</a></p></body></html>')
         return Response(200, html.encode("utf-8"), "text/html; charset=utf-8")
     media = _media_type(req.headers.get("Content-Type"))[0]
     version = {"text/xml": 11, "application/soap+xml": 12}.get(media)
     if req.method != "POST" or version is None:
         return _asmx_text(f"Request format is invalid: {media}.")
+    expected = None
     if version == 11:
         action = (req.headers.get("SOAPAction") or "").strip().strip('"')
-        if action != SOAP_ACTION:
+        expected = action[len(NS):] if action.startswith(NS) else None
+        if expected not in VOICE_OPERATIONS:
             # INFERRED: the standard ASMX SOAP 1.1 routing fault (also for a missing header, as specified for this emulator).
             return _soap_fault(11, "Client", f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
     try:
@@ -567,21 +971,119 @@ def _voice_soap(emulator: Emulator, req: ServiceRequest, commit: bool) -> Respon
         other = root.tag[1:].split("}")[0]
         return _soap_fault(version, "VersionMismatch", f"Possible SOAP version mismatch: Envelope namespace {other} was unexpected. Expecting {env_ns}.")
     body = root.find(f"{{{env_ns}}}Body") if root.tag == f"{{{env_ns}}}Envelope" else None
-    operation = body[0] if body is not None and len(body) else None
-    if operation is None or operation.tag != f"{{{NS}}}{VOICE_METHOD}":
-        found = "no operation element" if operation is None else f"<{operation.tag.split('}')[-1]} xmlns='{operation.tag[1:].split('}')[0]}'>"
+    element = body[0] if body is not None and len(body) else None
+    name = element.tag[len(NS) + 2:] if element is not None and element.tag.startswith(f"{{{NS}}}") else None
+    if element is None or name not in VOICE_OPERATIONS or (expected is not None and name != expected):
+        found = "no operation element" if element is None else f"<{element.tag.split('}')[-1]} xmlns='{element.tag[1:].split('}')[0]}'>"
         return _soap_fault(version, "Client", f"Server was unable to read request. ---> There is an error in XML document (1, 1). "
                                               f"---> {found} was not expected.")
-    # INFERRED: an absent ReferenceID/LicenseKey element arrives as null and cancels nothing (0).
-    reference_id, license_key = operation.findtext(f"{{{NS}}}ReferenceID"), operation.findtext(f"{{{NS}}}LicenseKey")
-    count = emulator.cancel_calls(license_key, reference_id, f"soap1.{1 if version == 11 else 2}", commit)
-    return _soap(version, f'<{VOICE_METHOD}Response xmlns="{NS}"><{VOICE_METHOD}Result>{count}</{VOICE_METHOD}Result></{VOICE_METHOD}Response>')
+    # INFERRED: an absent parameter element arrives as null (0 for a number) and matches nothing.
+    try:
+        result_type, value = _voice_invoke(emulator, name, _soap_params(name, element), f"soap1.{1 if version == 11 else 2}", commit)
+    except _BadValue as exc:
+        return _soap_fault(version, "Client", f"Server was unable to read request. ---> There is an error in XML document (1, 1). ---> {exc}")
+    return _voice_soap_result(version, name, result_type, value)
+
+
+_HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+
+
+def _request_host(req: ServiceRequest) -> str:
+    """The Host the request came to (for WSDL addresses); a malformed header falls back to localhost."""
+    host = (req.headers.get("Host") or "").strip()
+    return host if _HOST_HEADER.fullmatch(host) else "localhost"
+
+
+def _xsd_element(name: str, xsd_type: str, optional: bool = True) -> str:
+    prefix = "tns" if xsd_type in ("AdvancedNotifyRequest", "ArrayOfNotifyReturn", "NotifyReturn") else "s"
+    nillable = "" if prefix == "s" and xsd_type != "string" else ""
+    return f'<s:element minOccurs="{0 if optional else 1}" maxOccurs="1" name="{name}" type="{prefix}:{xsd_type}"{nillable} />'
+
+
+def phone_notify_wsdl(host: str) -> str:
+    """A WSDL 1.1 for the emulated PhoneNotify operations (doc/literal wrapped, SOAP 1.1 and 1.2 bindings).
+
+    INFERRED: modelled on what ASMX generates (elementFormDefault qualified, target namespace NS, SOAPAction NS+name);
+    it lists only the operations the emulator answers. The service address is http://<Host header>/NotifyWS/PhoneNotify.asmx.
+    """
+    address = xml_escape(f"http://{host}/NotifyWS/PhoneNotify.asmx", {'"': "&quot;"})
+    elements = []
+    for operation, params in VOICE_OPERATIONS.items():
+        # Value-type parameters are required (minOccurs 1) in ASMX schemas; strings and classes are optional.
+        fields = "".join(_xsd_element(p, t, t in ("string", "AdvancedNotifyRequest")) for p, t in params)
+        elements.append(f'<s:element name="{operation}"><s:complexType><s:sequence>{fields}</s:sequence></s:complexType></s:element>')
+        result_type = VOICE_RESULT_TYPES[operation]
+        result = _xsd_element(f"{operation}Result", result_type, result_type not in ("int", "boolean"))
+        elements.append(f'<s:element name="{operation}Response"><s:complexType><s:sequence>{result}</s:sequence></s:complexType></s:element>')
+    anr = "".join(_xsd_element(n, t, t == "string") for n, t in ANR_FIELDS)
+    notify = "".join(_xsd_element(n, t, t == "string") for n, t in NOTIFY_RETURN_FIELDS)
+    types = (f'<wsdl:types><s:schema elementFormDefault="qualified" targetNamespace="{NS}">{"".join(elements)}'
+             f'<s:complexType name="AdvancedNotifyRequest"><s:sequence>{anr}</s:sequence></s:complexType>'
+             f'<s:complexType name="NotifyReturn"><s:sequence>{notify}'
+             f'<s:element minOccurs="0" maxOccurs="1" name="VariableArray" type="tns:ArrayOfVariable" /></s:sequence></s:complexType>'
+             f'<s:complexType name="ArrayOfVariable"><s:sequence><s:element minOccurs="0" maxOccurs="unbounded" name="Variable" '
+             f'nillable="true" type="tns:Variable" /></s:sequence></s:complexType>'
+             f'<s:complexType name="Variable"><s:sequence><s:element minOccurs="0" maxOccurs="1" name="VariableName" type="s:string" />'
+             f'<s:element minOccurs="0" maxOccurs="1" name="VariableValue" type="s:string" /></s:sequence></s:complexType>'
+             f'<s:complexType name="ArrayOfNotifyReturn"><s:sequence><s:element minOccurs="0" maxOccurs="unbounded" name="NotifyReturn" '
+             f'nillable="true" type="tns:NotifyReturn" /></s:sequence></s:complexType></s:schema></wsdl:types>')
+    messages = "".join(f'<wsdl:message name="{op}SoapIn"><wsdl:part name="parameters" element="tns:{op}" /></wsdl:message>'
+                       f'<wsdl:message name="{op}SoapOut"><wsdl:part name="parameters" element="tns:{op}Response" /></wsdl:message>'
+                       for op in VOICE_OPERATIONS)
+    port_ops = "".join(f'<wsdl:operation name="{op}"><wsdl:input message="tns:{op}SoapIn" /><wsdl:output message="tns:{op}SoapOut" />'
+                       f'</wsdl:operation>' for op in VOICE_OPERATIONS)
+    bindings = ""
+    for suffix, prefix in (("", "soap"), ("12", "soap12")):
+        ops = "".join(f'<wsdl:operation name="{op}"><{prefix}:operation soapAction="{NS}{op}" style="document" />'
+                      f'<wsdl:input><{prefix}:body use="literal" /></wsdl:input><wsdl:output><{prefix}:body use="literal" /></wsdl:output>'
+                      f'</wsdl:operation>' for op in VOICE_OPERATIONS)
+        bindings += (f'<wsdl:binding name="PhoneNotifySoap{suffix}" type="tns:PhoneNotifySoap">'
+                     f'<{prefix}:binding transport="http://schemas.xmlsoap.org/soap/http" />{ops}</wsdl:binding>')
+    return (f'{XML_DECL}\n<wsdl:definitions xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" '
+            f'xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" xmlns:s="http://www.w3.org/2001/XMLSchema" '
+            f'xmlns:tns="{NS}" xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" targetNamespace="{NS}">'
+            f'{types}{messages}<wsdl:portType name="PhoneNotifySoap">{port_ops}</wsdl:portType>{bindings}'
+            f'<wsdl:service name="PhoneNotify">'
+            f'<wsdl:port name="PhoneNotifySoap" binding="tns:PhoneNotifySoap"><soap:address location="{address}" /></wsdl:port>'
+            f'<wsdl:port name="PhoneNotifySoap12" binding="tns:PhoneNotifySoap12"><soap12:address location="{address}" /></wsdl:port>'
+            f'</wsdl:service></wsdl:definitions>')
+
+
+def messaging_wsdl(host: str) -> str:
+    """A WSDL 1.1 for the emulated Messaging operations, as an HTTP GET binding (what the emulator answers).
+
+    INFERRED: the real Messaging.svc?wsdl publishes SOAP bindings (mms2wsHttpBindingSecure) that the emulator does not
+    speak; this one describes CancelAllMessages and CancelMessage over GET, answering DataContract <boolean>.
+    """
+    address = xml_escape(f"http://{host}/Messaging.svc", {'"': "&quot;"})
+    tns = "http://tempuri.org/"  # INFERRED: WCF's default contract namespace
+    ops = (("CancelAllMessages", "LicenseKey"), ("CancelMessage", "MessageID"))
+    messages = "".join(f'<wsdl:message name="{op}HttpGetIn"><wsdl:part name="{param}" type="s:string" /></wsdl:message>'
+                       f'<wsdl:message name="{op}HttpGetOut"><wsdl:part name="Body" element="ser:boolean" /></wsdl:message>'
+                       for op, param in ops)
+    port_ops = "".join(f'<wsdl:operation name="{op}"><wsdl:input message="tns:{op}HttpGetIn" /><wsdl:output message="tns:{op}HttpGetOut" />'
+                       f'</wsdl:operation>' for op, _param in ops)
+    binding_ops = "".join(f'<wsdl:operation name="{op}"><http:operation location="/{op}" /><wsdl:input><http:urlEncoded /></wsdl:input>'
+                          f'<wsdl:output><mime:mimeXml part="Body" /></wsdl:output></wsdl:operation>' for op, _param in ops)
+    return (f'{XML_DECL}\n<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://www.w3.org/2001/XMLSchema" '
+            f'xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/" '
+            f'xmlns:ser="{SERIALIZATION_NS}" xmlns:tns="{tns}" targetNamespace="{tns}" name="Messaging">'
+            f'<wsdl:types><s:schema elementFormDefault="qualified" targetNamespace="{SERIALIZATION_NS}">'
+            f'<s:element name="boolean" type="s:boolean" /></s:schema></wsdl:types>{messages}'
+            f'<wsdl:portType name="IMessagingHttpGet">{port_ops}</wsdl:portType>'
+            f'<wsdl:binding name="MessagingHttpGet" type="tns:IMessagingHttpGet"><http:binding verb="GET" />{binding_ops}</wsdl:binding>'
+            f'<wsdl:service name="Messaging"><wsdl:port name="MessagingHttpGet" binding="tns:MessagingHttpGet">'
+            f'<http:address location="{address}" /></wsdl:port></wsdl:service></wsdl:definitions>')
 
 
 def handle_service(emulator: Emulator, req: ServiceRequest, commit: bool = True) -> Response:
-    """Route one service request; with ``commit=False`` compute the answer without changing state."""
+    """Route one service request; with ``commit=False`` compute the answer without changing state (HEAD never commits)."""
+    if req.method == "HEAD":
+        req, commit = req._replace(method="GET"), False
     route = req.route.lower()
     if route == MESSAGING_BASE:
+        if req.method == "GET" and req.query.strip().lower() == "wsdl":
+            return Response(200, messaging_wsdl(_request_host(req)).encode("utf-8"), TEXT_XML)
         return _wcf_page(200, "Service", "This is an emulated Messaging.svc endpoint (webHttp).")
     if route.startswith(MESSAGING_BASE + "/"):
         return _messaging(emulator, req, req.route[len(MESSAGING_BASE) + 1:], commit)
@@ -592,19 +1094,41 @@ def handle_service(emulator: Emulator, req: ServiceRequest, commit: bool = True)
     return Response(404, b"<html><body><h2>404 - File or directory not found.</h2></body></html>", "text/html")
 
 
+def request_info(req: ServiceRequest) -> Dict[str, Any]:
+    """What a request is about, for fault matching: operation name and the reference, queue and message IDs it carries."""
+    params = request_params(req)
+    route = req.route.lower()
+    operation = ""
+    for base in (MESSAGING_BASE, VOICE_BASE):
+        if route.startswith(base + "/"):
+            operation = req.route[len(base) + 1:].split("/")[0]
+    if route == VOICE_BASE:
+        operation = params.get("_operation", "")
+    queue_ids = _split_ids(";".join(v for k, v in params.items() if k in ("queueid", "queueids")))
+    message_ids = [parse_guid(params["messageid"])] if parse_guid(params.get("messageid")) else []
+    if operation.lower() == "cancelmessage" and params.get("_posted_guid"):
+        message_ids.append(params["_posted_guid"])
+    return {"operation": operation, "reference_ids": [params["referenceid"]] if "referenceid" in params else [],
+            "queue_ids": queue_ids, "message_ids": message_ids}
+
+
 def request_params(req: ServiceRequest) -> Dict[str, str]:
-    """Best-effort license key and reference ID of any service request (for fault body templates)."""
+    """Best-effort parameters of any service request (license key, reference ID, QueueID(s), MessageID), lower-case names."""
     found = _params(req.query)
     if _media_type(req.headers.get("Content-Type"))[0] == "application/x-www-form-urlencoded":
         found.update(_params(req.body.decode("utf-8", "replace")))
     posted = _posted_guid(req)[0]
     if posted:
-        found["licensekey"] = posted
+        found["_posted_guid"] = posted
+        if "cancelmessage" not in req.route.lower():
+            found["licensekey"] = posted
     try:
         for element in parse_xml(req.body).iter():
-            local = element.tag.split("}")[-1].lower()
-            if local in ("licensekey", "referenceid"):
-                found[local] = element.text or ""
+            local = element.tag.split("}")[-1]
+            if local in VOICE_OPERATIONS and "_operation" not in found:
+                found["_operation"] = local
+            if local.lower() in ("licensekey", "referenceid", "queueid", "queueids"):
+                found[local.lower()] = element.text or ""
     except XmlRefused:
         pass
     return found
@@ -637,11 +1161,27 @@ def _control(emulator: Emulator, method: str, name: str, payload: Any) -> Tuple[
         if method == "DELETE":
             emulator.clear_faults()
         return 200, {"faults": emulator.faults()}
+    if name in ("calls", "messages") and method == "GET":
+        return 200, emulator.items(name)
+    if name == "calls/status" and method == "POST" and isinstance(payload, dict):
+        return 200, {"updated": emulator.set_call_status(payload.get("queue_ids"), payload.get("status"))}
+    if name == "messages/status" and method == "POST" and isinstance(payload, dict):
+        return 200, {"updated": emulator.set_message_status(payload.get("message_ids"), payload.get("status"))}
+    if name in ("calls/status", "messages/status") and method == "POST":
+        raise ValueError('the body must be {"queue_ids"|"message_ids": [...], "status": "..."}')
     if name == "latency" and method in ("GET", "PUT"):
         if method == "PUT":
             emulator.set_latency(payload.get("seconds") if isinstance(payload, dict) else payload)
         return 200, {"seconds": emulator.latency}
     return 404, {"error": f"no control endpoint {method} /_emulator/{name}"}
+
+
+class _FramingError(ValueError):
+    """A request body that cannot be read: the status and reason to answer with before closing."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -667,24 +1207,64 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.flush()
 
     def _read_body(self) -> bytes:
-        """Read a Content-Length body (ValueError when chunked, malformed or too large; clients here send a length)."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower() or not 0 <= length <= MAX_BODY:
-            raise ValueError("unsupported request body framing")
+        """Read a Content-Length or chunked body (IIS accepts both).
+
+        Raises _FramingError with the status to answer: 400 for a malformed length or chunk, 413 over MAX_BODY.
+        """
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            raise _FramingError(400, "Bad Request")
+        length = int(raw)
+        if length > MAX_BODY:
+            raise _FramingError(413, "Request Entity Too Large")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, resp: Response, truncate: Optional[int] = None) -> None:
-        """Write a response with a correct Content-Length; with ``truncate`` send only that many body bytes and close."""
+    def _read_chunked(self) -> bytes:
+        """Decode a chunked request body (chunk extensions and trailers are read and ignored)."""
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1026)
+            size_text = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size_text):
+                raise _FramingError(400, "Bad Request")
+            size = int(size_text, 16)
+            total += size
+            if total > MAX_BODY:
+                raise _FramingError(413, "Request Entity Too Large")
+            if size == 0:
+                break
+            data = self.rfile.read(size)
+            if len(data) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _FramingError(400, "Bad Request")
+            chunks.append(data)
+        for _trailer in range(100):
+            if self.rfile.readline(8194) in (b"\r\n", b"\n", b""):
+                break
+        return b"".join(chunks)
+
+    def _send(self, resp: Response, truncate: Optional[int] = None, head: bool = False) -> None:
+        """Write a response with a correct Content-Length; with ``truncate`` send only that many body bytes and close.
+
+        ``Connection: close`` is sent whenever the connection will be closed after this answer; an HTTP/1.0 client that
+        asked for keep-alive gets ``Connection: keep-alive`` (and the connection stays open). HEAD sends no body.
+        """
+        if truncate is not None:
+            self.close_connection = True
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Content-Length", str(len(resp.body)))
         for name, value in resp.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        elif self.request_version == "HTTP/1.0":
+            self.send_header("Connection", "keep-alive")
         self.end_headers()
-        self.wfile.write(resp.body if truncate is None else resp.body[:truncate])
+        if not head:
+            self.wfile.write(resp.body if truncate is None else resp.body[:truncate])
         self.wfile.flush()
-        if truncate is not None:
-            self.close_connection = True
 
     def _handle(self) -> None:
         """Entry point for every HTTP method."""
@@ -692,32 +1272,37 @@ class _Handler(BaseHTTPRequestHandler):
         route = _clean_route(parts.path)
         try:
             body = self._read_body()
-        except ValueError:
+        except _FramingError as exc:
             self.close_connection = True
-            self._send(Response(411, b"Length Required", "text/plain"))
-            self._access_log(parts.path, "411")
+            self._send(Response(exc.status, exc.reason.encode("ascii"), "text/plain"))
+            self._access_log(parts.path, str(exc.status))
             return
-        if route.lower() == CONTROL_BASE or route.lower().startswith(CONTROL_BASE + "/"):
+        if self.command == "OPTIONS":
+            # IIS answers OPTIONS itself: 200, no body, the allowed methods.
+            self._send(Response(200, b"", "text/plain", (("Allow", "OPTIONS, GET, HEAD, POST"), ("Public", "OPTIONS, GET, HEAD, POST"))))
+            self._access_log(parts.path, "200")
+        elif route.lower() == CONTROL_BASE or route.lower().startswith(CONTROL_BASE + "/"):
             self._handle_control(route[len(CONTROL_BASE) + 1:].lower(), body)
         else:
             self._handle_service(ServiceRequest(self.command, route, parts.query, self.headers, body), parts.path)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
     def _handle_control(self, name: str, body: bytes) -> None:
-        """Answer a control request (never logged, faulted or delayed)."""
+        """Answer a control request (never logged, faulted or delayed); HEAD reads like GET without a body."""
+        command = "GET" if self.command == "HEAD" else self.command
         try:
-            status, payload = _control(self.server.emulator, self.command, name, json.loads(body) if body.strip() else None)
+            status, payload = _control(self.server.emulator, command, name, json.loads(body) if body.strip() else None)
         except ValueError as exc:
             status, payload = 400, {"error": str(exc)}
-        self._send(_json_response(status, payload))
+        self._send(_json_response(status, payload), head=self.command == "HEAD")
         self._access_log(CONTROL_BASE + "/" + name, str(status))
 
     def _handle_service(self, req: ServiceRequest, raw_path: str) -> None:
         """Apply latency and any queued fault, then answer a service request."""
         emulator = self.server.emulator
         entry = emulator.record_request(req.method, raw_path, req.query, req.headers, req.body)
-        fault = emulator.take_fault(req.method, req.route) or {}
+        fault = emulator.take_fault(req.method, req.route, request_info(req) if emulator.faults_pending() else None) or {}
         kind = fault.get("type")
         emulator.update_request(entry, fault=kind)
         emulator.wait(emulator.latency + (fault.get("seconds", 1.0) if kind == "delay" else 0.0))
@@ -735,7 +1320,7 @@ class _Handler(BaseHTTPRequestHandler):
             resp = self._process(req, not (kind == "truncate" and fault.get("process") is False))
         truncate = min(fault.get("bytes", len(resp.body) // 2), max(len(resp.body) - 1, 0)) if kind == "truncate" else None
         emulator.update_request(entry, status=resp.status)
-        self._send(resp, truncate)
+        self._send(resp, truncate, head=req.method == "HEAD")
         self._access_log(raw_path, str(resp.status) + (f" ({kind})" if kind else ""))
 
     def _process(self, req: ServiceRequest, commit: bool) -> Response:

@@ -194,7 +194,8 @@ def test_messaging_get_with_license_key(demo_emulator):
 
 
 @pytest.mark.parametrize("content_type, body", [
-    ("application/json", "00000000-0000-0000-0000-000000000000"),  # the JavaScript sample: unquoted, not JSON
+    ("application/json", "abcdef00-0000-0000-0000-000000000000"),  # unquoted and starting with a letter (INFERRED refusal)
+    ("application/json", "0x0000"),  # unquoted, starts with a digit, not a GUID
     ("application/json", ""),
     ("application/json", "42"),
     ("application/json", json.dumps({"LicenseKey": KEY})),
