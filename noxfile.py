@@ -34,9 +34,10 @@ GET_PIP_STANDIN = ROOT / 'tools' / 'get_pip_standin.py'
 AT_CACHE = Path('~/.ansible/test/cache').expanduser()
 PYBIN = ROOT / '.nox' / 'pybin'
 
-# ansible-core line -> (pinned release, controller Python).  Sanity and units cover every module Python on the
-# newest and oldest lines; the lines between run them on their controller Python only (their own ansible-core is
-# what they add), each line on a different Python so that 3.11 - 3.13 are all controllers somewhere.
+# ansible-core line -> (pinned release, controller Python).  Every line adds its own ansible-core, every module Python
+# is covered somewhere, and nothing runs twice for nothing: sanity covers every module Python on the newest and oldest
+# lines, units on the newest (another Python tests the same thing on every line; the oldest line adds units-minimums
+# on Python 3.9); the others run on their controller Python, each line on another of 3.11 - 3.13.
 LINES = {
     '2.21': ('2.21.5', '3.12'),
     '2.20': ('2.20.10', '3.13'),
@@ -45,7 +46,7 @@ LINES = {
     '2.17': ('2.17.14', '3.12'),
     '2.16': ('2.16.19', '3.11'),
 }
-FULL_LINES = ('2.21', '2.16')
+FULL_LINES = {'sanity': ('2.21', '2.16'), 'units': ('2.21',)}
 INTEGRATION_LINE = '2.21'
 # The oldest requests and urllib3 the collection supports (RHEL 9's), on RHEL 9's Python: docs/docsite says so.
 MINIMUMS = {'python': '3.9', 'line': '2.16', 'requirements': ['requests==2.25.1', 'urllib3==1.26.5', 'hypothesis==6.141.1']}
@@ -127,9 +128,9 @@ def _add_session(kind, line, args, doc):
 
 def _add_line_sessions(line, pin, python):
     """Add sanity-X.Y and units-X.Y of an ansible-core line."""
-    full = line in FULL_LINES
-    pythons = [] if full else ['--python', python]
-    for kind, args in (('sanity', pythons), ('units', ['--requirements'] + pythons)):
+    for kind in ('sanity', 'units'):
+        full = line in FULL_LINES[kind]
+        args = (['--requirements'] if kind == 'units' else []) + ([] if full else ['--python', python])
         which = 'every module Python' if full else 'that Python only'
         _add_session(kind, line, args, f'ansible-test {kind} --venv, ansible-core {pin} on Python {python}, {which}')
 

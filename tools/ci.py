@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / '.nox' / 'logs'
 NOX = [sys.executable, '-m', 'nox', '--non-interactive', '--no-color', '-f', str(ROOT / 'noxfile.py')]
-SLOWEST = ('integration', 'units-2.21', 'units-2.16', 'sanity-2.21', 'sanity-2.16')  # started first, so two workers end together
+SLOWEST = ('units-2.21', 'integration', 'sanity-2.16', 'sanity-2.21')  # started first, so two workers end together
 NOISE = re.compile(r'^(WARNING: Location|Looking in|Collecting|Downloading|Using cached|Requirement already|\s+━)')
 
 
