@@ -40,6 +40,8 @@ KEY = '3d8b5f1e-c27a-4e96-8f40-a1b9c6d2e7f5'
 OTHER_KEY = 'e0a4c9d7-1b36-4f58-92ce-7d5a08b3f1c6'
 PASSWORD = 'Vw9-apiurl-secret-Lq2x'
 RID = 'spring-sale-2026'
+MID = '6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38'  # a scheduled message of KEY
+QID = 4096001  # a scheduled call of KEY, with reference ID RID
 MIB = 1024 * 1024
 
 
@@ -62,14 +64,19 @@ METHODS = {
     'calls': lambda em: Method(em.voice_url, '/NotifyWS/PhoneNotify.asmx/CancelNotifyByReferenceID',
                                lambda client: client.cancel_by_reference_id(RID),
                                'application/x-www-form-urlencoded', f'ReferenceID={RID}&LicenseKey={KEY}', 3, 0, 3),
+    'message': lambda em: Method(em.messaging_url, '/Messaging.svc/CancelMessage', lambda client: client.cancel_message(MID),
+                                 'application/json', f'"{MID}"', True, False, 1),
+    'queue': lambda em: Method(em.voice_url, '/NotifyWS/PhoneNotify.asmx/CancelNotify', lambda client: client.cancel_by_queue_id(QID),
+                               'application/x-www-form-urlencoded', f'QueueID={QID}&LicenseKey={KEY}', True, False, 1),
 }
 
 
 @pytest.fixture(params=sorted(METHODS))
 def method(request, emulator) -> Method:
     """Each method (or the one given by indirect parametrization) with two messages and three calls to cancel."""
-    emulator.add_account(KEY, messages=[{'to': '+15550100'}, {'to': '+15550101'}, {'to': '+15550102', 'status': 'sent'}],
-                         calls=[{'reference_id': RID}] * 3 + [{'reference_id': RID, 'status': 'in_progress'}, {'reference_id': 'other'}])
+    emulator.add_account(KEY, messages=[{'to': '+15550100', 'id': MID}, {'to': '+15550101'}, {'to': '+15550102', 'status': 'sent'}],
+                         calls=[{'reference_id': RID, 'queue_id': QID}] + [{'reference_id': RID}] * 2
+                         + [{'reference_id': RID, 'status': 'in_progress'}, {'reference_id': 'other'}])
     emulator.add_account(OTHER_KEY, messages=[{'to': '+15550199'}], calls=[{'reference_id': RID}])
     return METHODS[request.param](emulator)
 
@@ -142,7 +149,8 @@ def test_each_method_makes_one_post_with_the_key_only_in_the_body(method, emulat
         assert headers['accept'] == ('application/json' if method.content_type == 'application/json' else 'text/xml')
         assert re.match(rf'esendex\.us/{re.escape(COLLECTION_VERSION)} ', headers['user-agent'])
     record = emulator.cancellations()
-    assert [(c['license_key'], c['count']) for c in record] == [(KEY, method.cancelled), (KEY, 0)]
+    key = None if method.path.endswith('/CancelMessage') else KEY
+    assert [(c['license_key'], c['count']) for c in record] == [(key, method.cancelled), (key, 0)]
 
 
 @pytest.mark.parametrize('reference_id', ['a&b=c d+e%20/?#;', 'caf\u00e9-\u65e5\u672c-\U0001f4de', 'LicenseKey=' + OTHER_KEY])
@@ -302,6 +310,15 @@ BILLION_LAUGHS = ('<!DOCTYPE int [<!ENTITY a "1"><!ENTITY b "&a;&a;&a;&a;&a;&a;&
     ('messages', 200, '', 'application/json'),
     ('messages', 204, 'true', 'application/json'),  # a 204 has no content, whatever its Content-Length says: nothing was cut off
     ('calls', 204, '<int>3</int>', 'text/xml'),
+    ('queue', 200, '<boolean xmlns="https://ws.esendex.us/NotifyWS/">True</boolean>', 'text/xml'),
+    ('queue', 200, '<boolean>1</boolean>', 'text/xml'),
+    ('queue', 200, '<int xmlns="https://ws.esendex.us/NotifyWS/">1</int>', 'text/xml'),
+    ('queue', 200, 'true', 'application/json'),
+    ('queue', 200, BILLION_LAUGHS.replace('<int>&c;</int>', '<boolean>&c;</boolean>'), 'text/xml'),
+    ('queue', 204, '<boolean>true</boolean>', 'text/xml'),
+    ('message', 200, '"true"', 'application/json'),
+    ('message', 200, '<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">true</boolean>', 'application/xml'),
+    ('message', 200, '', 'application/json'),
 ], indirect=['method'])
 def test_answers_that_are_not_what_the_method_returns_fail_at_once(method, emulator, connect, waits, status, body, content_type):
     emulator.add_faults(respond(status, count=5, body=body, content_type=content_type))
@@ -365,6 +382,7 @@ ECHOES = [
 
 @pytest.mark.parametrize('status, template', ECHOES)
 def test_a_key_echoed_by_the_service_is_removed(method, emulator, connect, status, template):
+    template = template.replace('{license_key}', KEY) if method.path.endswith('/CancelMessage') else template  # it is not sent
     emulator.add_faults(respond(status, count=5, body_template=template, content_type='text/plain'))
     msg = str(fails(method.run, connect(method.url, retries=0)))
     assert status == 200 or '********' in msg  # an error status is always quoted; a 200 answer only when it is not XML
@@ -455,7 +473,7 @@ def test_connections_are_reused(campaigns, connect, monkeypatch, concurrency, mo
        content_type=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
 def test_any_answer_gives_a_valid_value_or_the_clients_own_error(emulator, kind, status, body, content_type):
     emulator.reset()
-    emulator.add_account(KEY, messages=[{}], calls=[{'reference_id': RID}])
+    emulator.add_account(KEY, messages=[{'id': MID}], calls=[{'reference_id': RID, 'queue_id': QID}])
     emulator.add_faults(respond(status, count=2, body_template=body, content_type=content_type))
     method = METHODS[kind](emulator)
     waits = []
@@ -467,7 +485,7 @@ def test_any_answer_gives_a_valid_value_or_the_clients_own_error(emulator, kind,
             assert getattr(exc, 'status', status) == status
         else:
             assert 200 <= status < 300
-            assert isinstance(answer.value, int) and isinstance(answer.value, bool) is (kind == 'messages') and answer.value >= 0
+            assert isinstance(answer.value, int) and isinstance(answer.value, bool) is (kind != 'calls') and answer.value >= 0
     assert len(emulator.requests()) == (2 if status in (429, 502, 503, 504) else 1)
     assert waits == ([0.5] if status in (429, 502, 503, 504) else [])
 
@@ -658,7 +676,6 @@ def test_an_unexpected_error_in_a_worker_becomes_the_clients_own_error(connect):
 
 # ---------------------------------------------------------------- 1.1.0 methods on canned answers of the documented wire format
 
-MID = '6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38'
 NOTIFY_NS = 'https://ws.esendex.us/NotifyWS/'
 
 
