@@ -750,3 +750,48 @@ def test_a_failed_status_batch_fails_the_whole_read(emulator, connect, waits):
                         canned('GetMultipleQueueIdStatus', 'Server Error', status=500))
     error = fails(lambda c: c.queue_id_status(list(range(1, 151))), connect(emulator.voice_url), EsendexHTTPError)
     assert str(error) == f'GetMultipleQueueIdStatus at 127.0.0.1:{emulator.port} failed: HTTP 500: Server Error' and waits == []
+
+
+# ---------------------------------------------------------------- 1.1.0 methods against the emulator's state
+
+@pytest.fixture
+def calls(emulator):
+    """KEY's calls 1..250 (every fifth in progress, every seventh completed, every eleventh cancelled), 900 on OTHER_KEY."""
+    def status(qid):
+        return 'cancelled' if qid % 11 == 0 else 'completed' if qid % 7 == 0 else 'in_progress' if qid % 5 == 0 else 'scheduled'
+    emulator.add_account(KEY, calls=[{'queue_id': qid, 'reference_id': RID, 'status': status(qid)} for qid in range(1, 251)])
+    emulator.add_account(OTHER_KEY, calls=[{'queue_id': 900, 'reference_id': RID}])
+    return status
+
+
+EXPECTED_STATUS = {'scheduled': CallStatus(0, 'Queued', False), 'in_progress': CallStatus(12, 'Dialing', False),
+                   'completed': CallStatus(1, 'Call Answered', True), 'cancelled': CallStatus(22, 'Cancelled', True)}
+
+
+def test_queue_id_status_reads_the_emulators_calls(emulator, calls, connect):
+    ids = list(range(250, 0, -1)) + [900, 7777]  # another account's and an unknown ID are left out of the answer
+    found = connect(emulator.voice_url).queue_id_status(ids)
+    assert list(found) == ids[:250] and all(found[qid] == EXPECTED_STATUS[calls(qid)] for qid in found)
+    batches = [parse_qs(entry['body'])['QueueIDs'][0] for entry in sent(emulator)]
+    assert batches == [';'.join(map(str, ids[i:i + 100])) for i in (0, 100, 200)]
+    assert emulator.cancellations() == []  # a status read changes nothing
+
+
+def test_cancel_notify_cancels_only_the_keys_scheduled_call(emulator, calls, connect):
+    client = connect(emulator.voice_url)
+    ids = (1, 2, 2, 5, 7, 11, 900, 7777)  # scheduled, scheduled, again, in progress, completed, cancelled, another key's, unknown
+    assert [client.cancel_by_queue_id(qid).value for qid in ids] == [True, True, False, False, False, False, False, False]
+    mine = {call['queue_id']: call['status'] for call in emulator.get_state()['accounts'][KEY]['calls']}
+    assert mine == {qid: 'cancelled' if qid in (1, 2) else calls(qid) for qid in range(1, 251)}
+    assert [call['status'] for call in emulator.get_state()['accounts'][OTHER_KEY]['calls']] == ['scheduled']
+
+
+def test_cancel_message_needs_no_key_and_cancels_any_accounts_message(emulator, connect):
+    other = 'c3a7e912-54b0-4d6f-8e21-7f9b0a3d5c16'
+    emulator.add_account(KEY, messages=[{'id': MID}, {'id': '0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75', 'status': 'sent'}])
+    emulator.add_account(OTHER_KEY, messages=[{'id': other}])
+    client = connect(emulator.messaging_url)
+    assert [client.cancel_message(mid).value for mid in (MID, MID.upper(), other, '0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75')] == [
+        True, False, True, False]
+    assert [(c['method'], c['license_key'], c['count']) for c in emulator.cancellations()] == [('CancelMessage', None, 1), ('CancelMessage', None, 0),
+                                                                                               ('CancelMessage', None, 1), ('CancelMessage', None, 0)]
