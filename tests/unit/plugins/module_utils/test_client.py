@@ -235,6 +235,7 @@ def test_no_connection_names_host_and_cause(connect, waits, url, host, cause):
     assert error.outcome_unknown is False and waits == [0.5, 1.0]
 
 
+@pytest.mark.parametrize('method', ['messages', 'queue'], indirect=True)  # one JSON and one form method: each costs the timeouts
 def test_hang_past_the_timeout_fails_after_each_attempt_timed_out(method, emulator, connect, waits):
     emulator.add_faults({'type': 'hang', 'seconds': 30, 'count': 3})
     started = time.monotonic()
