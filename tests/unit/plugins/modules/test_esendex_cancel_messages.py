@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from ansible_collections.esendex.us.plugins.module_utils import _common as common
 from ansible_collections.esendex.us.plugins.module_utils._client import COLLECTION_VERSION
@@ -343,3 +345,60 @@ def test_concurrency_is_a_common_option(account, concurrency):
 def test_concurrency_out_of_range_fails_before_any_request(account, concurrency):
     result = run_twins(main, account, {'license_key': KEY, 'api_url': account.messaging_url, 'concurrency': concurrency}, invalid=True)
     assert result['msg'] == f'concurrency must be from 1 to 16, got {concurrency}.' and account.requests() == []
+
+
+# ---------------------------------------------------------------- 1.1.0 against the emulator's state: exactly those messages
+
+M5, M6 = '2d8f6a41-b3c9-4e07-9a5d-e1f4c7b02a96', '7a0e3c5b-d2f1-4b89-8c64-5f1a9e2d0b37'  # another account's; unknown
+
+
+@pytest.fixture
+def messages(emulator):
+    """KEY's messages M1, M2 (scheduled), M3 (sent), M4 (queued); OTHER_KEY's M5 (scheduled)."""
+    emulator.add_account(KEY, messages=[{'id': M1}, {'id': M2}, {'id': M3, 'status': 'sent'}, {'id': M4, 'status': 'queued'}])
+    emulator.add_account(OTHER_KEY, messages=[{'id': M5}])
+    return emulator
+
+
+def message_statuses(emulator) -> dict:
+    return {m['id']: m['status'] for account in emulator.get_state()['accounts'].values() for m in account['messages']}
+
+
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_message_ids_cancel_exactly_those_messages(messages, concurrency):
+    before = message_statuses(messages)
+    messages.add_faults({'type': 'delay', 'seconds': 0.1})  # with concurrency, the first to arrive finishes last
+    ids = [M1, M3.upper(), M4, M5, M6]
+    args = ids_args(messages, ids, concurrency=concurrency)
+    result = run_twins(main, messages, args, check=ids_check(5))
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2,
+                      'cancelled_by_message_id': {M1: True, M3.upper(): False, M4: False, M5: True, M6: False}}
+    assert list(result['cancelled_by_message_id']) == ids
+    # M2 stays scheduled: never CancelAllMessages. M5 is another account's: CancelMessage takes no key (documented)
+    assert message_statuses(messages) == {**before, M1: 'cancelled', M5: 'cancelled'}
+    assert sorted(cancel_message_requests(messages)) == sorted(ids)
+    assert run_twins(main, messages, args, check=ids_check(5)) == {
+        'changed': False, 'failed': False, 'warnings': [], 'cancelled_count': 0, 'cancelled_by_message_id': dict.fromkeys(ids, False)}
+
+
+def test_a_failure_targeted_at_one_message_id_leaves_nothing_unreported(messages):
+    messages.add_faults({'type': 'respond', 'status': 500, 'body': 'Server Error', 'match': {'operation': 'CancelMessage', 'message_id': M4}})
+    ids = [M1, M2, M4, M5, M3]
+    result = run_twins(main, messages, ids_args(messages, ids, concurrency=4), check=ids_check(5))
+    cancelled = {c['message_id']: bool(c['count']) for c in messages.cancellations()}
+    assert M4 not in cancelled and result['cancelled_by_message_id'] == {mid: cancelled[mid] for mid in ids if mid in cancelled}
+    assert result['failed'] is True and result['msg'].startswith(f"cancelling message ID '{M4}' failed: ")
+    assert result['cancelled_count'] == sum(cancelled.values()) and result['changed'] is (result['cancelled_count'] > 0)
+
+
+def test_schedule_with_send_message_then_cancel_by_the_message_ids_it_returned(messages):
+    # what a user's playbook does: SendMessage (its own task, not this collection's) returns one MessageID per recipient
+    future = f'/Date({(int(time.time()) + 86400) * 1000})/'
+    answer_ = requests.post(f'{messages.messaging_url}/SendMessage', timeout=10, json={
+        'LicenseKey': KEY, 'To': ['+15550100', '+15550101', '+15550102'], 'Body': 'Maintenance at 02:00', 'ScheduledDateTime': future})
+    sent_ids = [item['MessageID'] for item in answer_.json()]
+    messages.clear_requests()
+    result = run_twins(main, messages, ids_args(messages, sent_ids[:2]), check=ids_check(2))
+    assert result['cancelled_by_message_id'] == dict.fromkeys(sent_ids[:2], True)
+    statuses_now = message_statuses(messages)
+    assert [statuses_now[mid] for mid in sent_ids] == ['cancelled', 'cancelled', 'scheduled'] and statuses_now[M2] == 'scheduled'
