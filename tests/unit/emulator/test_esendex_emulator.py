@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional
@@ -582,3 +584,498 @@ def test_cli_bad_state_file_fails_without_echoing_it(tmp_path):
     command = [sys.executable, str(EMULATOR_DIR / "esendex_emulator.py"), "--port", "0", "--state", str(state), "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
     assert done.returncode == 2 and "cannot start" in done.stderr and KEY not in done.stderr + done.stdout
+
+
+# ---- IDs in the state (issue 11) -----------------------------------------------------------------------------------
+
+
+def test_state_without_ids_gets_the_same_ids_every_time(emulator):
+    doc = {"accounts": {KEY: {"messages": [{"to": "+1"}, {"to": "+2"}], "calls": [{"reference_id": "r"}, {"queue_id": 100005}, {}]},
+                        OTHER_KEY: {"calls": [{}]}}}
+    first = emulator.set_state(doc)["accounts"]
+    second = emulator.set_state(doc)["accounts"]
+    assert first == second
+    ids = [m["id"] for m in first[KEY]["messages"]]
+    assert len(set(ids)) == 2 and all(str(uuid.UUID(i)) == i for i in ids)
+    # calls without a QueueID are numbered after the largest one given, in document order
+    assert [c["queue_id"] for c in first[KEY]["calls"]] == [100006, 100005, 100007]
+    assert [c["queue_id"] for c in first[OTHER_KEY]["calls"]] == [100008]
+    emulator.add_account(UNKNOWN_KEY, calls=[{}])
+    assert emulator.get_state()["accounts"][UNKNOWN_KEY]["calls"][0]["queue_id"] == 100009
+
+
+def test_state_accepts_message_id_alias_and_queued_call_status(emulator):
+    mid = "9D0C4F2E-5A1B-4C3D-8E7F-0000000009AA"
+    state = emulator.set_state({"accounts": {KEY: {"messages": [{"message_id": mid}], "calls": [{"queue_id": 7, "status": "queued"}]}}})
+    account = state["accounts"][KEY]
+    assert account["messages"][0]["id"] == mid.lower() and account["calls"][0]["status"] == "scheduled"
+
+
+@pytest.mark.parametrize("doc", [
+    {"accounts": {KEY: {"calls": [{"queue_id": 0}]}}},
+    {"accounts": {KEY: {"calls": [{"queue_id": 2 ** 63}]}}},
+    {"accounts": {KEY: {"calls": [{"queue_id": "7"}]}}},
+    {"accounts": {KEY: {"messages": [{"id": "not-a-guid"}]}}},
+])
+def test_state_refuses_bad_ids(emulator, doc):
+    with pytest.raises(ValueError):
+        emulator.set_state(doc)
+
+
+def test_demo_state_file_carries_message_and_queue_ids():
+    doc = json.loads((EMULATOR_DIR / "demo_state.json").read_text(encoding="utf-8"))
+    messages = [m for a in doc["accounts"].values() for m in a["messages"]]
+    calls = [c for a in doc["accounts"].values() for c in a["calls"]]
+    assert all(str(uuid.UUID(m["id"])) == m["id"] for m in messages) and len({m["id"] for m in messages}) == len(messages)
+    assert all(isinstance(c["queue_id"], int) for c in calls) and len({c["queue_id"] for c in calls}) == len(calls)
+
+
+# ---- Messaging CancelMessage ---------------------------------------------------------------------------------------
+
+MID = "9d0c4f2e-5a1b-4c3d-8e7f-000000000101"  # demo key, scheduled
+CANCEL_MESSAGE = "/Messaging.svc/CancelMessage"
+
+
+def message_status(emulator: Any, message_id: str) -> str:
+    return next(m["status"] for a in emulator.get_state()["accounts"].values() for m in a["messages"] if m["id"] == message_id)
+
+
+def test_cancel_message_json_post_needs_no_key_and_touches_only_that_message(demo_emulator):
+    reply = call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS)
+    assert (reply.status, reply.headers["Content-Type"], reply.body) == (200, "application/json; charset=utf-8", b"true")
+    assert statuses(demo_emulator, KEY, "messages") == ["cancelled"] + ["queued"] + ["scheduled"] * 4 + ["sent"] * 2
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS).body == b"false"
+    records = demo_emulator.cancellations()
+    assert [(r["method"], r["transport"], r["license_key"], r["message_id"], r["cancelled_ids"]) for r in records] == [
+        ("CancelMessage", "json", None, MID, [MID]), ("CancelMessage", "json", None, MID, [])]
+
+
+def test_cancel_message_xml_post_and_get(demo_emulator):
+    other = "4f1bbcdc-1a2b-4c3d-9e8f-000000000201"  # second key's message: a MessageID is enough
+    reply = call(demo_emulator, "POST", CANCEL_MESSAGE, f'<guid xmlns="{SER_NS}">{other.upper()}</guid>', {"Content-Type": "application/xml"})
+    assert reply.text == f'<boolean xmlns="{SER_NS}">true</boolean>' and message_status(demo_emulator, other) == "cancelled"
+    got = call(demo_emulator, "GET", f"/messaging.svc/cancelmessage?MessageID={MID}")
+    assert got.text == f'<boolean xmlns="{SER_NS}">true</boolean>' and message_status(demo_emulator, MID) == "cancelled"
+    assert call(demo_emulator, "GET", CANCEL_MESSAGE, headers={"Accept": "application/json"}).body == b"false"  # Guid.Empty
+    assert call(demo_emulator, "GET", f"{CANCEL_MESSAGE}?MessageID=nope").status == 400
+
+
+@pytest.mark.parametrize("message_id", [
+    "9d0c4f2e-5a1b-4c3d-8e7f-000000000106",  # sent
+    "9d0c4f2e-5a1b-4c3d-8e7f-000000000108",  # queued
+    UNKNOWN_KEY,  # no such message
+])
+def test_cancel_message_false_for_sent_queued_or_unknown(demo_emulator, message_id):
+    before = demo_emulator.get_state()
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(message_id), JSON_HEADERS).body == b"false"
+    assert demo_emulator.get_state() == before
+
+
+@pytest.mark.parametrize("body, status", [
+    ("9d0c4f2e-5a1b-4c3d-8e7f-000000000101", 200),  # unquoted, starts with a digit: read as a number token (INFERRED)
+    ("  9d0c4f2e-5a1b-4c3d-8e7f-000000000101\n", 200),
+    ("abcdef01-5a1b-4c3d-8e7f-000000000101", 400),  # unquoted, starts with a letter: refused (INFERRED)
+    ('{"MessageID": "9d0c4f2e-5a1b-4c3d-8e7f-000000000101"}', 400),
+])
+def test_cancel_message_unquoted_guid_rule(demo_emulator, body, status):
+    reply = call(demo_emulator, "POST", CANCEL_MESSAGE, body, JSON_HEADERS)
+    assert reply.status == status
+    assert message_status(demo_emulator, MID) == ("cancelled" if status == 200 else "scheduled")
+
+
+def test_cancel_all_messages_accepts_the_javascript_samples_unquoted_guid(demo_emulator):
+    reply = call(demo_emulator, "POST", MESSAGING, KEY, JSON_HEADERS)  # the demo key starts with a digit
+    assert (reply.status, reply.body) == (200, b"true")
+    assert call(demo_emulator, "POST", MESSAGING, "6a09e667-f3bc-4e5a-9b1d-3c6ef372fe94"[::-1], JSON_HEADERS).status == 400
+
+
+# ---- Messaging SendMessage -----------------------------------------------------------------------------------------
+
+SEND = "/Messaging.svc/SendMessage"
+
+
+def send_message(emulator: Any, **fields: Any) -> Reply:
+    doc = {"LicenseKey": KEY, "To": ["+15555550199", "+15555550198"], "Body": "Hi", "From": "+15555550100",
+           "ScheduledDateTime": "/Date(4102444800000)/", **fields}  # 2100-01-01
+    return call(emulator, "POST", SEND, json.dumps(doc), JSON_HEADERS)
+
+
+def test_send_message_returns_a_message_id_per_recipient_that_cancel_message_cancels(demo_emulator):
+    reply = send_message(demo_emulator, ReferenceID="batch-7")
+    answers = json.loads(reply.body)
+    assert reply.status == 200 and [a["To"] for a in answers] == ["+15555550199", "+15555550198"]
+    assert all(a["MessageStatus"] == 201 and str(uuid.UUID(a["MessageID"])) == a["MessageID"] for a in answers)
+    stored = demo_emulator.get_state()["accounts"][KEY]["messages"][-2:]
+    assert [(m["id"], m["to"], m["status"], m["reference_id"]) for m in stored] == [
+        (a["MessageID"], a["To"], "scheduled", "batch-7") for a in answers]
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(answers[0]["MessageID"]), JSON_HEADERS).body == b"true"
+    assert [m["status"] for m in demo_emulator.get_state()["accounts"][KEY]["messages"][-2:]] == ["cancelled", "scheduled"]
+
+
+def test_send_message_without_future_date_is_sent_and_cannot_be_cancelled(demo_emulator):
+    answers = json.loads(send_message(demo_emulator, ScheduledDateTime=None, To=["+15555550199"]).body)
+    assert answers[0]["MessageStatus"] == 200 and message_status(demo_emulator, answers[0]["MessageID"]) == "sent"
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(answers[0]["MessageID"]), JSON_HEADERS).body == b"false"
+
+
+def test_send_message_unknown_key_gets_invalid_license_key_and_stores_nothing(demo_emulator):
+    before = demo_emulator.get_state()
+    answers = json.loads(send_message(demo_emulator, LicenseKey=UNKNOWN_KEY).body)
+    assert [(a["MessageStatus"], a["MessageID"]) for a in answers] == [(401, "00000000-0000-0000-0000-000000000000")] * 2
+    assert demo_emulator.get_state() == before
+
+
+@pytest.mark.parametrize("fields", [{"LicenseKey": "nope"}, {"To": "+15555550199"}, {"ScheduledDateTime": "2100-01-01T00:00:00Z"}])
+def test_send_message_undeserializable_body_is_400(demo_emulator, fields):
+    assert send_message(demo_emulator, **fields).status == 400
+
+
+# ---- Voice CancelNotify --------------------------------------------------------------------------------------------
+
+
+def bool_result(reply: Reply) -> bool:
+    root = ET.fromstring(reply.body)
+    assert reply.status == 200 and root.tag == f"{{{NS}}}boolean" and root.text in ("true", "false")
+    return root.text == "true"
+
+
+def call_status(emulator: Any, queue_id: int) -> str:
+    return next(c["status"] for a in emulator.get_state()["accounts"].values() for c in a["calls"] if c["queue_id"] == queue_id)
+
+
+def soap_request(version: int, operation: str, inner: str) -> str:
+    env = SOAP11_NS if version == 11 else SOAP12_NS
+    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{env}"><soap:Body>'
+            f'<{operation} xmlns="{NS}">{inner}</{operation}></soap:Body></soap:Envelope>')
+
+
+def soap_call(emulator: Any, version: int, operation: str, inner: str) -> Reply:
+    body = soap_request(version, operation, inner)
+    if version == 11:
+        return soap11(emulator, body, f'"{NS}{operation}"')
+    return soap12(emulator, body)
+
+
+def form_post(emulator: Any, operation: str, params: Dict[str, str]) -> Reply:
+    return call(emulator, "POST", f"{VOICE}/{operation}", urlencode(params), {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+@pytest.mark.parametrize("transport", ["get", "post", "soap11", "soap12"])
+def test_cancel_notify_every_transport(demo_emulator, transport):
+    def send(queue_id, key=KEY):
+        if transport == "get":
+            return bool_result(call(demo_emulator, "GET", f"{VOICE}/CancelNotify?{urlencode({'QueueID': queue_id, 'LicenseKey': key})}"))
+        if transport == "post":
+            return bool_result(form_post(demo_emulator, "CancelNotify", {"QueueID": str(queue_id), "LicenseKey": key}))
+        version = 11 if transport == "soap11" else 12
+        part = soap_parts(soap_call(demo_emulator, version, "CancelNotify", f"<QueueID>{queue_id}</QueueID><LicenseKey>{key}</LicenseKey>"),
+                          SOAP11_NS if version == 11 else SOAP12_NS)
+        assert part.tag == f"{{{NS}}}CancelNotifyResponse"
+        return part.findtext(f"{{{NS}}}CancelNotifyResult") == "true"
+
+    assert send(1001) is True and call_status(demo_emulator, 1001) == "cancelled"
+    assert send(1001) is False  # already cancelled
+    assert send(1007) is False and call_status(demo_emulator, 1007) == "in_progress"
+    assert send(1009) is False and call_status(demo_emulator, 1009) == "completed"
+    assert send(2001) is False and call_status(demo_emulator, 2001) == "scheduled"  # another key's call
+    assert send(2001, OTHER_KEY) is True
+    assert send(999999) is False
+    assert [c["cancelled_ids"] for c in demo_emulator.cancellations() if c["count"]] == [[1001], [2001]]
+    assert demo_emulator.cancellations()[0]["queue_id"] == 1001
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "9223372036854775808", ""])
+def test_cancel_notify_queue_id_not_an_int64_is_asmx_500(demo_emulator, value):
+    reply = form_post(demo_emulator, "CancelNotify", {"QueueID": value, "LicenseKey": KEY})
+    assert (reply.status, reply.headers["Content-Type"]) == (500, "text/plain; charset=utf-8")
+    assert reply.text.startswith(f"System.InvalidOperationException: Cannot convert {value} to System.Int64.")
+    fault = soap_call(demo_emulator, 11, "CancelNotify", f"<QueueID>{value}</QueueID><LicenseKey>{KEY}</LicenseKey>")
+    assert fault.status == 500 and soap_parts(fault, SOAP11_NS).findtext("faultcode") == "soap:Client"
+    assert statuses(demo_emulator, KEY, "calls").count("scheduled") == 9
+
+
+def test_cancel_notify_missing_parameter(demo_emulator):
+    reply = call(demo_emulator, "GET", f"{VOICE}/CancelNotify?LicenseKey={KEY}")
+    assert reply.status == 500 and reply.text.startswith("System.InvalidOperationException: Missing parameter: QueueID.")
+
+
+# ---- Voice GetMultipleQueueIdStatus --------------------------------------------------------------------------------
+
+NOTIFY_RETURN_ORDER = ["ResponseCode", "ResponseText", "CallAnswered", "QueueID", "TryCount", "Demo", "DigitsPressed",
+                       "MachineDetection", "Duration", "StartTime", "EndTime", "MinuteRate", "Country", "CallComplete",
+                       "TextToSay", "VariableArray"]
+
+
+def notify_returns(parent: ET.Element) -> List[Dict[str, str]]:
+    """NotifyReturn entries as dicts, checking the children keep the documented order."""
+    found = []
+    for item in parent:
+        assert item.tag == f"{{{NS}}}NotifyReturn"
+        names = [child.tag.split("}")[1] for child in item]
+        assert names == [n for n in NOTIFY_RETURN_ORDER if n in names]
+        found.append({child.tag.split("}")[1]: child.text or "" for child in item})
+    return found
+
+
+def test_get_multiple_queue_id_status_form_post(demo_emulator):
+    demo_emulator.cancel_call(KEY, 1002, "test")
+    reply = form_post(demo_emulator, "GetMultipleQueueIdStatus", {"QueueIDs": "1001;1007; 1009;1002;2001;424242;x;1001", "LicenseKey": KEY})
+    root = ET.fromstring(reply.body)
+    assert (reply.status, reply.headers["Content-Type"], root.tag) == (200, "text/xml; charset=utf-8", f"{{{NS}}}ArrayOfNotifyReturn")
+    entries = notify_returns(root)
+    got = [(e["QueueID"], e["ResponseCode"], e["ResponseText"], e["CallComplete"], e["CallAnswered"]) for e in entries]
+    assert got == [("1001", "0", "Queued", "false", "false"), ("1007", "12", "Dialing", "false", "false"),
+                   ("1009", "1", "Call Answered", "true", "true"), ("1002", "22", "Cancelled", "true", "false")]
+    assert entries[0]["StartTime"] == "0001-01-01T00:00:00" and "DigitsPressed" not in entries[0]  # null strings left out
+    assert form_post(demo_emulator, "GetMultipleQueueIdStatus", {"QueueIDs": "1001", "LicenseKey": UNKNOWN_KEY}).text.endswith(
+        f'xmlns="{NS}"></ArrayOfNotifyReturn>')
+    assert demo_emulator.cancellations()[-1]["queue_id"] == 1002  # reading changed nothing
+
+
+@pytest.mark.parametrize("version", [11, 12])
+def test_get_multiple_queue_id_status_soap_and_get(demo_emulator, version):
+    reply = soap_call(demo_emulator, version, "GetMultipleQueueIdStatus", f"<QueueIDs>1003;2002</QueueIDs><LicenseKey>{KEY}</LicenseKey>")
+    part = soap_parts(reply, SOAP11_NS if version == 11 else SOAP12_NS)
+    assert part.tag == f"{{{NS}}}GetMultipleQueueIdStatusResponse"
+    assert [e["QueueID"] for e in notify_returns(part.find(f"{{{NS}}}GetMultipleQueueIdStatusResult"))] == ["1003"]
+    got = call(demo_emulator, "GET", f"{VOICE}/GetMultipleQueueIdStatus?{urlencode({'QueueIDs': '2002;2004', 'LicenseKey': OTHER_KEY})}")
+    assert [(e["QueueID"], e["ResponseCode"]) for e in notify_returns(ET.fromstring(got.body))] == [("2002", "0"), ("2004", "1")]
+
+
+# ---- call status through the control API ---------------------------------------------------------------------------
+
+
+def test_control_moves_calls_through_their_statuses(demo_emulator):
+    status, body = control(demo_emulator, "POST", "calls/status", {"queue_ids": [1001, 1002], "status": "in_progress"})
+    assert (status, body) == (200, {"updated": [1001, 1002]})
+    assert bool_result(form_post(demo_emulator, "CancelNotify", {"QueueID": "1001", "LicenseKey": KEY})) is False
+    control(demo_emulator, "POST", "calls/status", {"queue_ids": [1002], "status": "completed"})
+    control(demo_emulator, "POST", "calls/status", {"queue_ids": [1001], "status": "queued"})
+    assert bool_result(form_post(demo_emulator, "CancelNotify", {"QueueID": "1001", "LicenseKey": KEY})) is True
+    status, calls = control(demo_emulator, "GET", "calls")
+    by_id = {c["queue_id"]: c for c in calls}
+    assert (by_id[1001]["status"], by_id[1001]["response_code"]) == ("cancelled", 22)
+    assert (by_id[1002]["status"], by_id[1002]["response_code"], by_id[1002]["response_text"]) == ("completed", 1, "Call Answered")
+    assert all("license_key" not in c and len(c["license_key_sha256"]) == 64 for c in calls)
+    # CancelNotifyByReferenceID honours the new statuses too
+    assert int_result(voice_get(demo_emulator, "spring-sale-2026")) == 4
+
+
+@pytest.mark.parametrize("payload", [{"queue_ids": [1001, 5], "status": "completed"}, {"queue_ids": [1001], "status": "ringing"},
+                                     {"queue_ids": "1001", "status": "completed"}, [1001]])
+def test_control_call_status_is_all_or_nothing(demo_emulator, payload):
+    status, body = control(demo_emulator, "POST", "calls/status", payload)
+    assert status == 400 and "error" in body and call_status(demo_emulator, 1001) == "scheduled"
+
+
+def test_control_message_status_and_listing(demo_emulator):
+    status, body = control(demo_emulator, "POST", "messages/status", {"message_ids": [MID.upper()], "status": "sent"})
+    assert (status, body) == (200, {"updated": [MID]})
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS).body == b"false"
+    _status, messages = control(demo_emulator, "GET", "messages")
+    assert next(m for m in messages if m["message_id"] == MID)["status"] == "sent" and len(messages) == 11
+    assert control(demo_emulator, "POST", "messages/status", {"message_ids": [UNKNOWN_KEY], "status": "sent"})[0] == 400
+
+
+# ---- Voice scheduling: NotifyMultiplePhoneBasicWithCPMandReferenceID and NotifyPhoneAdvanced -----------------------
+
+NOTIFY_MULTIPLE = "NotifyMultiplePhoneBasicWithCPMandReferenceID"
+
+
+def notify_multiple_params(**extra: str) -> Dict[str, str]:
+    return {"PhoneNumbersToDial": "15555550130;15555550131;15555550132", "TextToSay": "Drill at 10.", "CallerID": "5555550100",
+            "CallerIDname": "Ops", "VoiceID": "1", "CallsPerMinute": "10", "ReferenceID": "drill-1", "LicenseKey": KEY, **extra}
+
+
+def test_notify_multiple_schedules_calls_with_queue_ids_then_they_cancel(demo_emulator):
+    reply = form_post(demo_emulator, NOTIFY_MULTIPLE, notify_multiple_params())
+    entries = notify_returns(ET.fromstring(reply.body))
+    assert [(e["ResponseCode"], e["ResponseText"], e["QueueID"], e["CallComplete"]) for e in entries] == [
+        ("0", "Queued", str(q), "false") for q in (100001, 100002, 100003)]  # from 100001 (or after the largest in use)
+    stored = demo_emulator.get_state()["accounts"][KEY]["calls"][-3:]
+    assert [(c["queue_id"], c["to"], c["reference_id"], c["status"]) for c in stored] == [
+        (100001, "15555550130", "drill-1", "scheduled"), (100002, "15555550131", "drill-1", "scheduled"),
+        (100003, "15555550132", "drill-1", "scheduled")]
+    control(demo_emulator, "POST", "calls/status", {"queue_ids": [100002], "status": "in_progress"})
+    assert int_result(voice_get(demo_emulator, "drill-1")) == 2
+
+
+def test_notify_multiple_get_unknown_key_and_bad_cpm(demo_emulator):
+    got = call(demo_emulator, "GET", f"{VOICE}/{NOTIFY_MULTIPLE}?{urlencode(notify_multiple_params(LicenseKey=UNKNOWN_KEY))}")
+    entries = notify_returns(ET.fromstring(got.body))
+    assert [(e["ResponseCode"], e["QueueID"]) for e in entries] == [("14", "0")] * 3
+    bad = form_post(demo_emulator, NOTIFY_MULTIPLE, notify_multiple_params(CallsPerMinute="ten"))
+    assert bad.status == 500 and "System.Int32" in bad.text
+    missing = form_post(demo_emulator, NOTIFY_MULTIPLE, {k: v for k, v in notify_multiple_params().items() if k != "ReferenceID"})
+    assert missing.status == 500 and "Missing parameter: ReferenceID." in missing.text
+    assert len(demo_emulator.get_state()["accounts"][KEY]["calls"]) == 12
+
+
+@pytest.mark.parametrize("version", [11, 12])
+def test_notify_phone_advanced_over_soap(demo_emulator, version):
+    anr = (f"<anr><PhoneNumberToDial>17575559999</PhoneNumberToDial><VoiceID>1</VoiceID><TextToSay>Hello</TextToSay>"
+           f"<LicenseKey>{KEY}</LicenseKey><TryCount>2</TryCount><UTCScheduledDateTime>2100-01-01T00:00:00Z</UTCScheduledDateTime>"
+           f"<ReferenceID>notify1</ReferenceID></anr>")
+    part = soap_parts(soap_call(demo_emulator, version, "NotifyPhoneAdvanced", anr), SOAP11_NS if version == 11 else SOAP12_NS)
+    result = part.find(f"{{{NS}}}NotifyPhoneAdvancedResult")
+    assert part.tag == f"{{{NS}}}NotifyPhoneAdvancedResponse" and result is not None
+    fields = {child.tag.split("}")[1]: child.text for child in result}
+    assert (fields["ResponseCode"], fields["ResponseText"], fields["QueueID"], fields["TextToSay"]) == ("0", "Queued", "100001", "Hello")
+    (stored,) = [c for c in demo_emulator.get_state()["accounts"][KEY]["calls"] if c["reference_id"] == "notify1"]
+    assert (stored["queue_id"], stored["to"], stored["scheduled_for"]) == (100001, "17575559999", "2100-01-01T00:00:00Z")
+    assert call(demo_emulator, "GET", f"{VOICE}/NotifyPhoneAdvanced").status == 500  # complex parameter: SOAP only
+
+
+# ---- fault targeting by operation and ID ---------------------------------------------------------------------------
+
+
+def test_fault_targets_operation_and_queue_id(demo_emulator):
+    demo_emulator.add_faults({"type": "respond", "status": 503, "count": None, "match": {"operation": "CancelNotify", "queue_id": 1003}})
+    assert form_post(demo_emulator, "CancelNotify", {"QueueID": "1003", "LicenseKey": KEY}).status == 503
+    assert soap_call(demo_emulator, 12, "CancelNotify", f"<QueueID>1003</QueueID><LicenseKey>{KEY}</LicenseKey>").status == 503
+    assert bool_result(form_post(demo_emulator, "CancelNotify", {"QueueID": "1004", "LicenseKey": KEY})) is True
+    # CancelNotifyByReferenceID is another operation even though its path contains "CancelNotify"
+    assert voice_get(demo_emulator, "maintenance-window-17").status == 200
+    # a status read carrying that ID among others is another operation too
+    assert form_post(demo_emulator, "GetMultipleQueueIdStatus", {"QueueIDs": "1003;1004", "LicenseKey": KEY}).status == 200
+    assert call_status(demo_emulator, 1003) == "scheduled" and demo_emulator.faults()[0]["applied"] == 2
+
+
+def test_fault_targets_queue_id_inside_a_status_read_and_reference_id(demo_emulator):
+    demo_emulator.add_faults({"type": "drop", "match": {"queue_id": "1005"}},
+                             {"type": "respond", "status": 500, "match": {"reference_id": "maintenance-window-17"}})
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        form_post(demo_emulator, "GetMultipleQueueIdStatus", {"QueueIDs": "1004;1005", "LicenseKey": KEY})
+    assert voice_get(demo_emulator, "spring-sale-2026").status == 200
+    assert soap11(demo_emulator, SOAP11_REQUEST.format(ref="maintenance-window-17", key=KEY)).status == 500
+    assert statuses(demo_emulator, KEY, "calls", "maintenance-window-17") == ["scheduled"] * 3
+    assert demo_emulator.faults() == []
+
+
+def test_fault_targets_message_id(demo_emulator):
+    demo_emulator.add_faults({"type": "respond", "status": 502, "match": {"message_id": MID.upper()}})
+    other = "9d0c4f2e-5a1b-4c3d-8e7f-000000000102"
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(other), JSON_HEADERS).body == b"true"
+    assert call(demo_emulator, "GET", f"{CANCEL_MESSAGE}?MessageID={MID}").status == 502
+    assert message_status(demo_emulator, MID) == "scheduled"
+
+
+@pytest.mark.parametrize("match", [{"queue": 1}, {"queue_id": 1.5}, {"reference_id": 7}, {"operation": None}])
+def test_fault_match_fields_are_checked(emulator, match):
+    with pytest.raises(ValueError):
+        emulator.add_faults({"type": "drop", "match": match})
+
+
+# ---- WSDL ----------------------------------------------------------------------------------------------------------
+
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+
+
+@pytest.mark.parametrize("path", [f"{VOICE}?wsdl", f"{VOICE}?WSDL", "/notifyws/phonenotify.asmx?Wsdl"])
+def test_phone_notify_wsdl_describes_the_emulated_operations(emulator, path):
+    reply = call(emulator, "GET", path, headers={"Host": "voice.example.test:8443"})
+    root = ET.fromstring(reply.body)
+    assert (reply.status, root.tag, root.get("targetNamespace")) == (200, f"{{{WSDL_NS}}}definitions", NS)
+    schema = root.find(f"{{{WSDL_NS}}}types/{{http://www.w3.org/2001/XMLSchema}}schema")
+    assert schema is not None and schema.get("elementFormDefault") == "qualified"
+    soap_ns = "http://schemas.xmlsoap.org/wsdl/soap/"
+    actions = {op.get("name"): op.find(f"{{{soap_ns}}}operation").get("soapAction")
+               for op in root.find(f"{{{WSDL_NS}}}binding").findall(f"{{{WSDL_NS}}}operation")}
+    assert actions == {op: NS + op for op in ("CancelNotifyByReferenceID", "CancelNotify", "GetMultipleQueueIdStatus",
+                                              NOTIFY_MULTIPLE, "NotifyPhoneAdvanced")}
+    locations = [a.get("location") for a in root.iter() if a.tag.endswith("}address")]
+    assert locations == ["http://voice.example.test:8443/NotifyWS/PhoneNotify.asmx"] * 2
+
+
+def test_messaging_wsdl_and_a_bad_host_header(emulator):
+    reply = call(emulator, "GET", "/Messaging.svc?wsdl", headers={"Host": 'evil"><x'})
+    root = ET.fromstring(reply.body)
+    assert [op.get("name") for op in root.find(f"{{{WSDL_NS}}}portType")] == ["CancelAllMessages", "CancelMessage"]
+    assert [a.get("location") for a in root.iter() if a.tag.endswith("}address")] == ["http://localhost/Messaging.svc"]
+    assert call(emulator, "GET", VOICE).headers["Content-Type"].startswith("text/html")  # the help page without ?wsdl
+
+
+# ---- HTTP framing --------------------------------------------------------------------------------------------------
+
+
+def raw_exchange(emulator: Any, data: bytes, timeout: float = 2.0) -> bytes:
+    """Send raw bytes and read until the server closes or goes quiet."""
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            chunks.append(b"<quiet>")
+        return b"".join(chunks)
+
+
+def test_http10_keep_alive_is_answered_and_honoured(demo_emulator):
+    request = f"GET {VOICE_GET}?ReferenceID=none&LicenseKey={KEY} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", demo_emulator.port), timeout=2) as sock:
+        for _ in range(2):  # the same connection serves a second request
+            sock.sendall(request)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += sock.recv(1)
+            assert b"\r\nConnection: keep-alive\r\n" in head
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            body = b""
+            while len(body) < length:
+                body += sock.recv(length - len(body))
+            assert body.endswith(b">0</int>")
+
+
+def test_http10_without_keep_alive_gets_connection_close(demo_emulator):
+    answer = raw_exchange(demo_emulator, f"GET {VOICE_GET}?ReferenceID=none&LicenseKey={KEY} HTTP/1.0\r\n\r\n".encode())
+    assert b"\r\nConnection: close\r\n" in answer and answer.endswith(b">0</int>")  # closed, not quiet
+
+
+def test_chunked_request_body_is_accepted_and_logged(demo_emulator):
+    body = json.dumps(KEY).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
+    answer = raw_exchange(demo_emulator, b"POST " + MESSAGING.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Accept: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\ntrue")
+    assert demo_emulator.requests()[-1]["body"] == json.dumps(KEY)
+
+
+def test_malformed_chunked_body_is_400_with_connection_close(emulator):
+    answer = raw_exchange(emulator, b"POST " + MESSAGING.encode() + b" HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"\r\nConnection: close\r\n" in answer
+
+
+def test_body_over_the_cap_is_413_and_closed(emulator, emulator_module):
+    head = f"POST {MESSAGING} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {emulator_module.MAX_BODY + 1}\r\n\r\n"
+    answer = raw_exchange(emulator, head.encode())
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"\r\nConnection: close\r\n" in answer and not answer.endswith(b"<quiet>")
+    assert emulator.requests() == []
+
+
+def test_head_answers_headers_only_and_changes_nothing(demo_emulator):
+    before = demo_emulator.get_state()
+    conn = http.client.HTTPConnection("127.0.0.1", demo_emulator.port, timeout=5)
+    try:
+        conn.request("HEAD", f"{MESSAGING}?LicenseKey={KEY}")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (200, b"") and int(resp.headers["Content-Length"]) > 0
+        conn.request("GET", f"{VOICE}?wsdl")  # the connection is still usable
+        assert conn.getresponse().read().startswith(b"<?xml")
+    finally:
+        conn.close()
+    assert demo_emulator.get_state() == before
+
+
+def test_options_lists_the_methods(emulator):
+    reply = call(emulator, "OPTIONS", VOICE)
+    assert (reply.status, reply.body) == (200, b"") and "POST" in reply.headers["Allow"]
+
+
+def test_truncate_fault_says_connection_close(demo_emulator):
+    demo_emulator.add_faults({"type": "truncate", "bytes": 5})
+    answer = raw_exchange(demo_emulator, f"GET {VOICE_GET}?ReferenceID=none&LicenseKey={KEY} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert b"\r\nConnection: close\r\n" in answer and not answer.endswith(b"<quiet>")
