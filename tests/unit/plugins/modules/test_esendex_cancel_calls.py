@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 import urllib3
 
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_calls import main
@@ -502,3 +504,95 @@ def test_without_diff_mode_the_real_run_reads_no_status(emulator):
     emulator.add_faults(statuses({1: 0}), xml_bool(True))
     run_twins(main, emulator, queue_args(emulator, [1]), check=predicted([1], 1), reads=1)
     assert [entry['path'] for entry in emulator.requests()] == [STATUS, CANCEL_NOTIFY]
+
+
+# ---------------------------------------------------------------- 1.1.0 against the emulator's state: predict, then cancel exactly those
+
+@pytest.fixture
+def queue(emulator):
+    """KEY's calls 1001, 1002 (scheduled), 1003 (in progress), 1004 (completed), 1005 (cancelled), 1006-1007 (window-17);
+    OTHER_KEY's 2001 (scheduled)."""
+    emulator.add_account(KEY, calls=[{'queue_id': 1001}, {'queue_id': 1002}, {'queue_id': 1003, 'status': 'in_progress'},
+                                     {'queue_id': 1004, 'status': 'completed'}, {'queue_id': 1005, 'status': 'cancelled'},
+                                     {'queue_id': 1006, 'reference_id': 'window-17'}, {'queue_id': 1007, 'reference_id': 'window-17'}])
+    emulator.add_account(OTHER_KEY, calls=[{'queue_id': 2001}])
+    return emulator
+
+
+def call_statuses(emulator) -> dict:
+    return {c['queue_id']: c['status'] for account in emulator.get_state()['accounts'].values() for c in account['calls']}
+
+
+QUEUE_IDS = [1005, 1001, 1003, 2001, 1004, 9999, 1002]
+BEFORE = '1005: Cancelled\n1001: Queued\n1003: Dialing\n2001: (not found)\n1004: Call Answered\n9999: (not found)\n1002: Queued\n'
+AFTER = BEFORE.replace('1001: Queued', '1001: Cancelled').replace('1002: Queued', '1002: Cancelled')
+
+
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_check_mode_predicts_exactly_what_the_real_run_cancels(queue, concurrency):
+    before = call_statuses(queue)
+    args = queue_args(queue, QUEUE_IDS, concurrency=concurrency)
+    check, result = run_both(main, queue, args, diff=True, reads=1, check=predicted([1001, 1002], 7, diff={'before': BEFORE, 'after': AFTER}))
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 2, 'diff': {'before': BEFORE, 'after': AFTER},
+                      'cancelled_by_queue_id': {'1005': False, '1001': True, '1003': False, '2001': False, '1004': False,
+                                                '9999': False, '1002': True}}
+    assert check['would_cancel_queue_ids'] == [int(qid) for qid, done in result['cancelled_by_queue_id'].items() if done]
+    assert call_statuses(queue) == {**before, 1001: 'cancelled', 1002: 'cancelled'}  # nothing else touched, 2001 included
+    assert sorted((c['queue_id'], c['count']) for c in queue.cancellations()) == sorted((qid, int(qid in (1001, 1002))) for qid in QUEUE_IDS)
+    # a re-run predicts nothing and changes nothing
+    rerun_before = BEFORE.replace('1001: Queued', '1001: Cancelled').replace('1002: Queued', '1002: Cancelled')
+    again = run_twins(main, queue, args, diff=True, reads=1, check=predicted([], 7, diff={'before': rerun_before, 'after': rerun_before}))
+    assert (again['changed'], again['cancelled_count'], again['diff']) == (False, 0, {'before': rerun_before, 'after': rerun_before})
+
+
+def test_a_call_that_starts_after_check_mode_is_not_cancelled(queue):
+    check = run_module(main, queue_args(queue, [1001, 1002]), check_mode=True)
+    assert check['would_cancel_queue_ids'] == [1001, 1002]
+    queue.set_call_status([1001], 'in_progress')  # it started dialling meanwhile
+    result = run_module(main, queue_args(queue, [1001, 1002]))
+    assert (result['cancelled_by_queue_id'], result['changed']) == ({'1001': False, '1002': True}, True)
+    assert call_statuses(queue)[1001] == 'in_progress'
+
+
+def test_both_lists_against_the_emulator(queue):
+    args = {**queue_args(queue, [1001, 1006, 2001]), 'reference_ids': ['window-17']}
+    result = run_twins(main, queue, {**args, 'concurrency': 1}, reads=1, check=predicted([1001, 1006], 3, both=True))
+    # window-17 cancels 1006 and 1007 first; CancelNotify then finds 1006 no longer scheduled
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 3, 'cancelled_by_reference_id': {'window-17': 2},
+                      'cancelled_by_queue_id': {'1001': True, '1006': False, '2001': False}}
+    assert {qid: status for qid, status in call_statuses(queue).items() if status == 'cancelled'} == dict.fromkeys([1001, 1005, 1006, 1007], 'cancelled')
+
+
+def test_two_hundred_and_fifty_queue_ids_are_read_100_a_request(emulator):
+    emulator.add_account(KEY, calls=[{'queue_id': qid, 'status': 'completed' if qid % 4 == 0 else 'scheduled'} for qid in range(1, 251)])
+    ids = list(range(250, 0, -1))
+    would = [qid for qid in ids if qid % 4]
+    check, result = run_both(main, emulator, queue_args(emulator, ids, concurrency=16), reads=3, check=predicted(would, 250))
+    batches = [parse_qs(entry['body'])['QueueIDs'][0] for entry in emulator.requests()[:3]]
+    assert batches == [';'.join(map(str, ids[i:i + 100])) for i in (0, 100, 200)]
+    assert [int(qid) for qid, done in result['cancelled_by_queue_id'].items() if done] == would and result['cancelled_count'] == len(would)
+    assert len(emulator.requests()) == 3 + 250  # the real run, not in diff mode, reads no status
+
+
+def test_a_failure_targeted_at_one_queue_id_leaves_nothing_unreported(queue):
+    queue.add_faults({'type': 'respond', 'status': 500, 'body': 'Server Error', 'match': {'operation': 'CancelNotify', 'queue_id': 1002}})
+    ids = [1001, 1003, 1002, 1006, 1007]
+    result = run_twins(main, queue, queue_args(queue, ids, concurrency=4), reads=1, check=predicted([1001, 1002, 1006, 1007], 5))
+    answered = {str(c['queue_id']): bool(c['count']) for c in queue.cancellations()}
+    assert '1002' not in answered and result['cancelled_by_queue_id'] == {str(q): answered[str(q)] for q in ids if str(q) in answered}
+    assert result['failed'] is True and result['msg'].startswith("cancelling queue ID '1002' failed: ")
+    assert result['cancelled_count'] == sum(answered.values()) and call_statuses(queue)[1002] == 'scheduled'
+
+
+def test_schedule_with_notify_multiple_then_cancel_by_the_queue_ids_it_returned(queue):
+    # what a user's own scheduling system does: NotifyMultiplePhoneBasicWithCPMandReferenceID returns a QueueID per number
+    scheduled = requests.post(f'{queue.voice_url}/NotifyMultiplePhoneBasicWithCPMandReferenceID', timeout=10, data={
+        'PhoneNumbersToDial': '+15550100;+15550101;+15550102', 'TextToSay': 'Maintenance at 02:00', 'CallerID': '+15550199',
+        'CallerIDname': 'Ops', 'VoiceID': '1', 'CallsPerMinute': '10', 'ReferenceID': 'maint-17', 'LicenseKey': KEY})
+    qids = [int(element.text) for element in ET.fromstring(scheduled.content).iter(f'{{{utils.NOTIFY_NS}}}QueueID')]
+    assert len(qids) == 3
+    queue.set_call_status([qids[1]], 'completed')
+    queue.clear_requests()
+    result = run_twins(main, queue, queue_args(queue, qids), reads=1, check=predicted([qids[0], qids[2]], 3))
+    assert result['cancelled_by_queue_id'] == {str(qids[0]): True, str(qids[1]): False, str(qids[2]): True}
+    assert [call_statuses(queue)[qid] for qid in qids] == ['cancelled', 'completed', 'cancelled'] and call_statuses(queue)[1001] == 'scheduled'
