@@ -13,6 +13,7 @@ import pytest
 import requests
 import urllib3
 
+from ansible_collections.esendex.us.plugins.module_utils import _common
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_calls import main
 from ansible_collections.esendex.us.tests.unit.plugins.modules import utils
 from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import (
@@ -596,3 +597,22 @@ def test_schedule_with_notify_multiple_then_cancel_by_the_queue_ids_it_returned(
     result = run_twins(main, queue, queue_args(queue, qids), reads=1, check=predicted([qids[0], qids[2]], 3))
     assert result['cancelled_by_queue_id'] == {str(qids[0]): True, str(qids[1]): False, str(qids[2]): True}
     assert [call_statuses(queue)[qid] for qid in qids] == ['cancelled', 'completed', 'cancelled'] and call_statuses(queue)[1001] == 'scheduled'
+
+
+def test_concurrency_defaults_to_4_over_one_pool_of_as_many_connections(queue, monkeypatch):
+    made = []
+    client_class = _common.EsendexClient
+
+    def spy(*args, **kwargs):
+        made.append(kwargs)
+        return client_class(*args, **kwargs)
+    monkeypatch.setattr(_common, 'EsendexClient', spy)
+    result = run_twins(main, queue, queue_args(queue, [1001, 1002]), reads=1, check=predicted([1001, 1002], 2))
+    assert result['cancelled_count'] == 2 and utils.MODULES[-1].params['concurrency'] == 4
+    assert [kwargs['max_connections'] for kwargs in made] == [4, 4]  # one client (one pool) per run
+
+
+@pytest.mark.parametrize('reference_ids', [[], ['ok', ''], [['a']]])
+def test_an_invalid_reference_id_with_queue_ids_fails_before_the_status_read(queue, reference_ids):
+    result = run_twins(main, queue, {**queue_args(queue, [1001]), 'reference_ids': reference_ids}, invalid=True)
+    assert result['msg'].startswith('reference_ids ') and queue.requests() == []
