@@ -1067,6 +1067,8 @@ def test_head_answers_headers_only_and_changes_nothing(demo_emulator):
         assert conn.getresponse().read().startswith(b"<?xml")
     finally:
         conn.close()
+    raw = raw_exchange(demo_emulator, f"HEAD {MESSAGING}?LicenseKey={KEY} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert raw.startswith(b"HTTP/1.1 200 ") and raw.endswith(b"\r\n\r\n")  # headers only
     assert demo_emulator.get_state() == before
 
 
