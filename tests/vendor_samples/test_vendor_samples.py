@@ -129,3 +129,28 @@ def test_zeep_sees_the_queue_id_notify_phone_advanced_returns(emulator):
     result = namespace["result"]
     (call,) = emulator.get_state()["accounts"][ZERO_KEY]["calls"]
     assert (result.ResponseCode, result.ResponseText, result.QueueID, result.CallComplete) == (0, "Queued", call["queue_id"], False)
+
+
+def test_zeep_client_built_from_the_messaging_wsdl_works(emulator):
+    zeep = pytest.importorskip("zeep")
+    seed(emulator)
+    client = zeep.Client(wsdl=f"{emulator.base_url}/Messaging.svc?wsdl")
+    assert client.service.CancelAllMessages(ZERO_KEY) is True
+    assert message_statuses(emulator, ZERO_KEY) == ["cancelled"] * 3 + ["sent"]
+    assert client.service.CancelAllMessages(ZERO_KEY) is False
+    assert client.service.CancelMessage(OTHER_KEY) is False  # no message has that ID
+
+
+def test_zeep_client_sees_every_emulated_voice_operation(emulator):
+    zeep = pytest.importorskip("zeep")
+    seed(emulator)
+    client = zeep.Client(wsdl=f"{emulator.base_url}/NotifyWS/PhoneNotify.asmx?WSDL")
+    returns = client.service.NotifyMultiplePhoneBasicWithCPMandReferenceID(
+        "17575550001;17575550002", "Hi", "7575550000", "Ops", "1", 10, "batch", ZERO_KEY)
+    queue_ids = [r.QueueID for r in returns]
+    assert [r.ResponseText for r in returns] == ["Queued", "Queued"] and len(set(queue_ids)) == 2
+    emulator.set_call_status([queue_ids[1]], "in_progress")
+    statuses = client.service.GetMultipleQueueIdStatus(";".join(map(str, queue_ids)), ZERO_KEY)
+    assert [(s.QueueID, s.ResponseCode, s.CallComplete) for s in statuses] == [(queue_ids[0], 0, False), (queue_ids[1], 12, False)]
+    assert [client.service.CancelNotify(q, ZERO_KEY) for q in queue_ids] == [True, False]
+    assert client.service.CancelNotifyByReferenceID("batch", ZERO_KEY) == 0
