@@ -801,6 +801,7 @@ def _send_message(emulator: Emulator, req: ServiceRequest, commit: bool) -> Resp
 
 
 def _xml_bool(value: bool) -> str:
+    """An xs:boolean."""
     return "true" if value else "false"
 
 
@@ -821,6 +822,7 @@ def notify_return_fields(call: Optional[Dict[str, Any]], code: Optional[Tuple[in
 
 def _notify_return_xml(call: Optional[Dict[str, Any]], tag: str = "NotifyReturn", attrs: str = "",
                        code: Optional[Tuple[int, str]] = None) -> str:
+    """A NotifyReturn element (or the SOAP result element carrying one)."""
     inner = "".join(f"<{name}>{xml_escape(text)}</{name}>" for name, text in notify_return_fields(call, code))
     return f"<{tag}{attrs}>{inner}</{tag}>"
 
@@ -829,7 +831,7 @@ class _BadValue(ValueError):
     """A parameter the ASMX runtime cannot convert (HTTP 500 text / SOAP Client fault)."""
 
 
-def _to_int(text: Optional[str], name: str, bits: int = 64) -> int:
+def _to_int(text: Optional[str], bits: int = 64) -> int:
     """Int32/Int64 conversion as .NET does it: white space and a sign allowed, nothing else (INFERRED)."""
     value = (text or "").strip()
     if not re.fullmatch(r"[+-]?\d+", value):
@@ -860,13 +862,13 @@ def _voice_invoke(emulator: Emulator, operation: str, params: Dict[str, Optional
         # INFERRED: a non-GUID or unknown key cancels nothing and answers 0.
         return "int", emulator.cancel_calls(key, params.get("ReferenceID"), transport, commit)
     if operation == "CancelNotify":
-        queue_id = 0 if params.get("QueueID") is None else _to_int(params["QueueID"], "QueueID")
+        queue_id = 0 if params.get("QueueID") is None else _to_int(params["QueueID"])
         return "boolean", emulator.cancel_call(key, queue_id, transport, commit)
     if operation == "GetMultipleQueueIdStatus":
         return "array", [(c, None) for c in emulator.call_statuses(key, _split_ids(params.get("QueueIDs") or ""))]
     if operation == "NotifyMultiplePhoneBasicWithCPMandReferenceID":
         if params.get("CallsPerMinute") is not None:
-            _to_int(params["CallsPerMinute"], "CallsPerMinute", 32)
+            _to_int(params["CallsPerMinute"], 32)
         # INFERRED: numbers are separated by semicolons (or commas); empty items are skipped.
         numbers = [n.strip() for n in re.split(r"[;,]", params.get("PhoneNumbersToDial") or "") if n.strip()]
         calls = [{"to": n, "reference_id": params.get("ReferenceID") or "", "text": params.get("TextToSay") or ""} for n in numbers]
@@ -995,9 +997,9 @@ def _request_host(req: ServiceRequest) -> str:
 
 
 def _xsd_element(name: str, xsd_type: str, optional: bool = True) -> str:
+    """One xs:element of the PhoneNotify schema."""
     prefix = "tns" if xsd_type in ("AdvancedNotifyRequest", "ArrayOfNotifyReturn", "NotifyReturn") else "s"
-    nillable = "" if prefix == "s" and xsd_type != "string" else ""
-    return f'<s:element minOccurs="{0 if optional else 1}" maxOccurs="1" name="{name}" type="{prefix}:{xsd_type}"{nillable} />'
+    return f'<s:element minOccurs="{0 if optional else 1}" maxOccurs="1" name="{name}" type="{prefix}:{xsd_type}" />'
 
 
 def phone_notify_wsdl(host: str) -> str:
