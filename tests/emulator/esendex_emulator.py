@@ -1140,8 +1140,13 @@ def _fault_response(fault: Dict[str, Any], req: ServiceRequest) -> Response:
     """The canned answer of a ``respond`` fault."""
     body = fault.get("body", "")
     if "body_template" in fault:
-        params = request_params(req)
-        body = fault["body_template"].replace("{license_key}", params.get("licensekey", "")).replace("{reference_id}", params.get("referenceid", ""))
+        params, info = request_params(req), request_info(req)
+        values = {"license_key": params.get("licensekey", ""), "reference_id": params.get("referenceid", ""),
+                  "queue_id": str(info["queue_ids"][0]) if info["queue_ids"] else "",
+                  "message_id": info["message_ids"][0] if info["message_ids"] else ""}
+        body = fault["body_template"]
+        for name, value in values.items():
+            body = body.replace("{" + name + "}", value)
     headers = tuple(fault.get("headers", {}).items())
     return Response(fault.get("status", 500), body.encode("utf-8") * fault.get("repeat", 1), fault.get("content_type", "text/plain; charset=utf-8"), headers)
 

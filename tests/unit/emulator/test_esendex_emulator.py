@@ -960,6 +960,12 @@ def test_fault_targets_message_id(demo_emulator):
     assert message_status(demo_emulator, MID) == "scheduled"
 
 
+def test_fault_body_template_echoes_queue_and_message_ids(emulator):
+    emulator.add_faults({"type": "respond", "status": 200, "count": 2, "body_template": "q={queue_id} m={message_id}"})
+    assert form_post(emulator, "CancelNotify", {"QueueID": "77", "LicenseKey": KEY}).text == "q=77 m="
+    assert call(emulator, "POST", CANCEL_MESSAGE, json.dumps(MID.upper()), JSON_HEADERS).text == f"q= m={MID}"
+
+
 @pytest.mark.parametrize("match", [{"queue": 1}, {"queue_id": 1.5}, {"reference_id": 7}, {"operation": None}])
 def test_fault_match_fields_are_checked(emulator, match):
     with pytest.raises(ValueError):
