@@ -402,3 +402,9 @@ def test_schedule_with_send_message_then_cancel_by_the_message_ids_it_returned(m
     assert result['cancelled_by_message_id'] == dict.fromkeys(sent_ids[:2], True)
     statuses_now = message_statuses(messages)
     assert [statuses_now[mid] for mid in sent_ids] == ['cancelled', 'cancelled', 'scheduled'] and statuses_now[M2] == 'scheduled'
+
+
+def test_diff_mode_changes_nothing_for_messages(messages):
+    # the Messaging API has no status read this collection may use, so there is no diff to give
+    result = run_twins(main, messages, ids_args(messages, [M1]), diff=True, check=ids_check(1))
+    assert result == {'changed': True, 'failed': False, 'warnings': [], 'cancelled_count': 1, 'cancelled_by_message_id': {M1: True}}
