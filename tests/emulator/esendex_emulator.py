@@ -1098,6 +1098,14 @@ def handle_service(emulator: Emulator, req: ServiceRequest, commit: bool = True)
 
 def request_info(req: ServiceRequest) -> Dict[str, Any]:
     """What a request is about, for fault matching: operation name and the reference, queue and message IDs it carries."""
+    try:
+        return _request_info(req)
+    except Exception:  # pylint: disable=broad-exception-caught  # a request we cannot read matches no ID
+        return {"operation": "", "reference_ids": [], "queue_ids": [], "message_ids": []}
+
+
+def _request_info(req: ServiceRequest) -> Dict[str, Any]:
+    """request_info without the safety net."""
     params = request_params(req)
     route = req.route.lower()
     operation = ""
