@@ -22,9 +22,9 @@ OTHER_KEY = "6a09e667-f3bc-4e5a-9b1d-3c6ef372fe94"
 HOSTS = ("https://messaging.esendex.us", "https://ws.esendex.us")
 # sample file -> the saved vendor page it was copied from
 SOURCES = {
-    "messaging_CancelAllMessages_python.py": "messaging-CancelAllMessages.txt",
-    "messaging_CancelAllMessages_javascript.mjs": "messaging-CancelAllMessages.txt",
-    "voice_CancelNotifyByReferenceID_python.py": "voice-CancelNotifyByReferenceID.txt",
+    "messaging_CancelAllMessages_python.py.txt": "messaging-CancelAllMessages.txt",
+    "messaging_CancelAllMessages_javascript.mjs.txt": "messaging-CancelAllMessages.txt",
+    "voice_CancelNotifyByReferenceID_python.py.txt": "voice-CancelNotifyByReferenceID.txt",
 }
 _BRACKETS_ONLY = re.compile(r"[\s{}()\[\];,]*")
 
@@ -78,14 +78,14 @@ def test_every_sample_file_is_checked():
 
 def test_python_httpx_cancel_all_messages(emulator):
     seed(emulator)
-    first = run_python(retarget(sample_code("messaging_CancelAllMessages_python.py"), emulator.base_url))
+    first = run_python(retarget(sample_code("messaging_CancelAllMessages_python.py.txt"), emulator.base_url))
     assert first["__stdout__"] == "True\n"  # documented JSON Response: true
     assert message_statuses(emulator, ZERO_KEY) == ["cancelled"] * 3 + ["sent"]
     assert message_statuses(emulator, OTHER_KEY) == ["scheduled"]
     (request,) = emulator.requests()
     assert (request["method"], request["path"], request["body"]) == ("POST", "/Messaging.svc/CancelAllMessages", f'"{ZERO_KEY}"')
     assert request["headers"]["Content-Type"] == "application/json" and request["status"] == 200
-    again = run_python(retarget(sample_code("messaging_CancelAllMessages_python.py"), emulator.base_url))
+    again = run_python(retarget(sample_code("messaging_CancelAllMessages_python.py.txt"), emulator.base_url))
     assert again["__stdout__"] == "False\n"  # nothing left to cancel (INFERRED answer)
 
 
@@ -93,7 +93,7 @@ def test_python_httpx_cancel_all_messages(emulator):
 def test_javascript_fetch_cancel_all_messages_sends_the_guid_unquoted(emulator, tmp_path: Path):
     seed(emulator)
     script = tmp_path / "sample.mjs"
-    script.write_text(retarget(sample_code("messaging_CancelAllMessages_javascript.mjs"), emulator.base_url), encoding="utf-8")
+    script.write_text(retarget(sample_code("messaging_CancelAllMessages_javascript.mjs.txt"), emulator.base_url), encoding="utf-8")
     done = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=30, check=False)
     assert (done.returncode, done.stdout) == (0, "true\n"), done.stderr
     (request,) = emulator.requests()
@@ -103,7 +103,7 @@ def test_javascript_fetch_cancel_all_messages_sends_the_guid_unquoted(emulator, 
 
 def test_python_zeep_notify_phone_advanced_then_cancel_by_reference_id(emulator):
     seed(emulator)
-    namespace = run_python(retarget(sample_code("voice_CancelNotifyByReferenceID_python.py"), emulator.base_url))
+    namespace = run_python(retarget(sample_code("voice_CancelNotifyByReferenceID_python.py.txt"), emulator.base_url))
     assert namespace["result"] == 1  # "Total number of calls that were cancelled"
     calls = emulator.get_state()["accounts"][ZERO_KEY]["calls"]
     assert [(c["to"], c["reference_id"], c["status"], c["text"]) for c in calls] == [
@@ -123,7 +123,7 @@ def test_python_zeep_notify_phone_advanced_then_cancel_by_reference_id(emulator)
 
 def test_zeep_sees_the_queue_id_notify_phone_advanced_returns(emulator):
     seed(emulator)
-    code = sample_code("voice_CancelNotifyByReferenceID_python.py")
+    code = sample_code("voice_CancelNotifyByReferenceID_python.py.txt")
     first_call_only = code.split("# We can cancel")[0]
     namespace = run_python(retarget(first_call_only, emulator.base_url))
     result = namespace["result"]
