@@ -874,7 +874,7 @@ def _voice_invoke(emulator: Emulator, operation: str, params: Dict[str, Optional
         calls = [{"to": n, "reference_id": params.get("ReferenceID") or "", "text": params.get("TextToSay") or ""} for n in numbers]
         stored = emulator.schedule_calls(key, calls, transport, commit)
         if stored is None:
-            return "array", [(None, KEY_INVALID) for _ in numbers]  # INFERRED: code 14 per number, QueueID 0
+            return "array", [(None, KEY_INVALID) for unused in numbers]  # INFERRED: code 14 per number, QueueID 0
         return "array", [(c, None) for c in stored]
     # NotifyPhoneAdvanced
     anr = params.get("anr") or {}

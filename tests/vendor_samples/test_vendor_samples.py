@@ -124,7 +124,7 @@ def test_python_zeep_notify_phone_advanced_then_cancel_by_reference_id(emulator)
 def test_zeep_sees_the_queue_id_notify_phone_advanced_returns(emulator):
     seed(emulator)
     code = sample_code("voice_CancelNotifyByReferenceID_python.py.txt")
-    first_call_only = code.split("# We can cancel")[0]
+    first_call_only = code.split("# We can cancel", maxsplit=1)[0]
     namespace = run_python(retarget(first_call_only, emulator.base_url))
     result = namespace["result"]
     (call,) = emulator.get_state()["accounts"][ZERO_KEY]["calls"]

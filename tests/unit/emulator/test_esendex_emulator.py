@@ -1023,7 +1023,7 @@ def raw_exchange(emulator: Any, data: bytes, timeout: float = 2.0) -> bytes:
 def test_http10_keep_alive_is_answered_and_honoured(demo_emulator):
     request = f"GET {VOICE_GET}?ReferenceID=none&LicenseKey={KEY} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", demo_emulator.port), timeout=2) as sock:
-        for _ in range(2):  # the same connection serves a second request
+        for unused in range(2):  # the same connection serves a second request
             sock.sendall(request)
             head = b""
             while b"\r\n\r\n" not in head:
