@@ -168,10 +168,18 @@ def report(brief: bool) -> dict:
     cancellations = control('GET', 'cancellations')
     accounts = control('GET', 'state')['accounts']
     times = [entry['time'] for entry in requests]
-    cancelled = defaultdict(lambda: {'messages': 0, 'calls': 0, 'by_reference_id': defaultdict(int), 'commits_by_reference_id': defaultdict(int)})
+    cancelled = defaultdict(lambda: {'messages': 0, 'calls': 0, 'by_reference_id': defaultdict(int), 'commits_by_reference_id': defaultdict(int),
+                                     'queue_ids': []})
+    cancelled_message_ids = []
     for entry in cancellations:
+        if entry['method'] == 'CancelMessage':  # no key: whatever account the message is in
+            cancelled_message_ids.extend(entry['cancelled_ids'])
+            continue
         totals = cancelled[key_name(entry['license_key'])]
-        if entry['method'] == 'CancelAllMessages':
+        if entry['method'] == 'CancelNotify':
+            totals['calls'] += entry['count']
+            totals['queue_ids'].extend(entry['cancelled_ids'])
+        elif entry['method'] == 'CancelAllMessages':
             totals['messages'] += entry['count']
         else:
             totals['calls'] += entry['count']
@@ -197,6 +205,7 @@ def report(brief: bool) -> dict:
         'cancelled': {name: dict(totals, by_reference_id=dict(totals['by_reference_id']),
                                  commits_by_reference_id=dict(totals['commits_by_reference_id']))
                       for name, totals in cancelled.items()},
+        'cancelled_message_ids': cancelled_message_ids,
         'statuses': status_counts,
     }
     if not brief:
@@ -209,6 +218,7 @@ def report(brief: bool) -> dict:
         result['cancellations'] = [{
             'account': key_name(entry['license_key']), 'method': entry['method'], 'transport': entry['transport'],
             'reference_id': entry['reference_id'], 'count': entry['count'],
+            'queue_id': entry.get('queue_id'), 'message_id': entry.get('message_id'),
         } for entry in cancellations]
         result['accounts'] = {key_name(key): account for key, account in accounts.items()}
     return sanitize(result)
