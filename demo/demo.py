@@ -6,7 +6,9 @@
 Run as ``python3 demo/demo.py`` from anywhere (``make demo`` does).  It builds .venvs/demo once (demo/runtime.py,
 pins in demo/requirements.txt), starts the emulator with tests/emulator/demo_state.json and runs each scenario of
 SCENARIOS.  The first, cancel_campaign, runs playbooks/cancel_campaign.yml three times (cancel, idempotent re-run,
---check) and checks each result against the emulator's own state and request log.  A scenario is a function
+--check) and checks each result against the emulator's own state and request log.  The second, cancel_scheduled,
+schedules calls with a plain form POST (as the user's own scheduling system would), lets some start or complete, and
+runs playbooks/cancel_scheduled.yml on their QueueIDs under --check --diff, then for real.  A scenario is a function
 (emu, env) that prints its steps with step() and raises DemoFailure when something is not as it should be; add one
 to SCENARIOS.  Exits non-zero if anything failed.  Standard library only, Python 3.11+; reads no standard input.
 """
@@ -16,17 +18,25 @@ from __future__ import annotations
 import collections
 import copy
 import itertools
+import json
 import re
+import shlex
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
 
 import runtime
 
 PLAYBOOK = 'playbooks/cancel_campaign.yml'
+SCHEDULED_PLAYBOOK = 'playbooks/cancel_scheduled.yml'
 DEMO_KEY = '2b7e1516-28ae-4d2a-a6f7-15880c09cf4f'
 REFERENCE_IDS = ('spring-sale-2026',)  # the playbook's default esendex_reference_ids
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
+DIFF_HEADER = re.compile(r'^(--- before|\+\+\+ after|@@ .* @@)$')
+PREDICTED = re.compile(r'^\+(\d+): Cancelled$', re.M)  # a line of the check run's diff: this QueueID would be cancelled
 RECAP = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 ELLIPSIS = '\u2026' if '\u2026'.encode(sys.stdout.encoding or 'ascii', 'replace') != b'?' else '...'
 
@@ -87,15 +97,15 @@ def expected_after_cancel(state):
     return expected
 
 
-def run_playbook(env, title, *options):
-    """Run the playbook, print ansible's output compactly, check it kept the key secret; return the recap's changed count."""
-    command = ['ansible-playbook'] + list(options) + [PLAYBOOK]
-    step(title + ': ' + ' '.join(command))
+def run_playbook(env, title, *options, playbook=PLAYBOOK, output=None):
+    """Run a playbook, print ansible's output compactly, check it kept the key secret; return the recap's changed count."""
+    command = ['ansible-playbook'] + list(options) + [playbook]
+    step(title + ': ' + shlex.join(command))
     result = subprocess.run(command, cwd=runtime.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
     for line in result.stdout.splitlines():
-        if line.strip():
+        if line.strip() and not DIFF_HEADER.match(ANSI.sub('', line).strip()):
             line = re.sub(r' \*{3,}$', '', line.rstrip())
             say('     ' + (re.sub(r'\s+', ' ', line) if RECAP.match(ANSI.sub('', line)) else line))
 
@@ -107,6 +117,9 @@ def run_playbook(env, title, *options):
 
     if result.returncode != 0 or not recap or recap.group(3, 4) != ('0', '0'):
         raise DemoFailure('ansible-playbook failed (exit code %d)' % result.returncode)
+
+    if output is not None:
+        output.append(plain)
 
     return int(recap.group(2))
 
@@ -165,13 +178,78 @@ def cancel_campaign(emu, env):
     say('   The emulator received 0 requests during the check run: the API cannot preview a cancellation.')
 
 
+def schedule_calls(emu, numbers, reference_id):
+    """Schedule one call per number as the user's own system would (a plain form POST); return the QueueIDs of the answer."""
+    form = {'PhoneNumbersToDial': ';'.join(numbers), 'TextToSay': 'Your order has shipped.', 'CallerID': '+15555550100',
+            'CallerIDname': 'Demo Shop', 'VoiceID': '1', 'CallsPerMinute': '60', 'ReferenceID': reference_id, 'LicenseKey': DEMO_KEY}
+    request = urllib.request.Request(emu.voice_url + '/NotifyMultiplePhoneBasicWithCPMandReferenceID', method='POST',
+                                     data=urllib.parse.urlencode(form).encode('ascii'))
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30) as response:
+        answer = ET.fromstring(response.read())
+    returns = [{child.tag.rsplit('}', 1)[-1]: child.text for child in item} for item in answer if item.tag.endswith('NotifyReturn')]
+    check(len(returns) == len(numbers) and all(item.get('ResponseCode') == '0' for item in returns),
+          'scheduling should answer one Queued NotifyReturn per number, got %s' % [item.get('ResponseText') for item in returns])
+
+    return [int(item['QueueID']) for item in returns]
+
+
+def ids_text(queue_ids):
+    """Return e.g. '100001, 100003'."""
+    return ', '.join(map(str, queue_ids))
+
+
+def cancel_scheduled(emu, env):
+    """Schedule calls, let some start, predict with --check --diff, cancel for real: exactly the predicted calls are cancelled."""
+    numbers, campaign = ['+1555555014%d' % i for i in range(5)], REFERENCE_IDS[0]
+    queue_ids = schedule_calls(emu, numbers, campaign)
+    step('A fresh emulator, seeded the same way. Your own scheduling system schedules %d calls for %s with a form POST:' % (len(numbers), campaign))
+    say('     POST %s/NotifyMultiplePhoneBasicWithCPMandReferenceID' % emu.voice_url)
+    say('     answer: %d x ResponseCode 0 (Queued), QueueIDs %s' % (len(queue_ids), ids_text(queue_ids)))
+    mine = [call for call in emu.state()['accounts'][DEMO_KEY]['calls'] if call['queue_id'] in queue_ids]
+    check(len(mine) == len(numbers) and all(call['status'] == 'scheduled' and call['reference_id'] == campaign for call in mine),
+          'the emulator should hold the %d new calls as scheduled' % len(numbers))
+    started = {queue_ids[1]: 'in_progress', queue_ids[3]: 'completed'}
+    for queue_id, status in started.items():
+        emu.call('POST', 'calls/status', {'queue_ids': [queue_id], 'status': status})
+    queued = [queue_id for queue_id in queue_ids if queue_id not in started]
+    seen = step('Meanwhile %s started dialing and %s completed (emulator control API: POST /_emulator/calls/status)' % tuple(started))
+    before = emu.state()
+    extra = ['-e', json.dumps({'esendex_queue_ids': queue_ids})]
+    emu.clear_requests()
+    output = []
+    check(run_playbook(env, 'Preview', '--check', '--diff', *extra, playbook=SCHEDULED_PLAYBOOK, output=output) == 1,
+          'the check run should report changed=1 (calls would be cancelled)')
+    predicted = [int(queue_id) for queue_id in PREDICTED.findall(output[0])]
+    check(predicted == queued, 'check mode predicted %s, but the queued calls are %s' % (predicted, queued))
+    paths = [entry['path'].rsplit('/', 1)[-1] for entry in emu.requests()]
+    check(paths == ['GetMultipleQueueIdStatus'], 'the check run should send one status read and nothing else, sent %s' % paths)
+    check_state(emu, before, 'after the check run')
+    say('   Predicted: %s. The emulator received 1 request (GetMultipleQueueIdStatus) and no cancellation.' % ids_text(predicted))
+    output.clear()
+    check(run_playbook(env, 'Cancel them', '--diff', *extra, playbook=SCHEDULED_PLAYBOOK, output=output) == 1,
+          'the real run should report changed=1 (calls cancelled)')
+    expected = copy.deepcopy(before)
+    for call in expected['accounts'][DEMO_KEY]['calls']:
+        call['status'] = 'cancelled' if call['queue_id'] in predicted else call['status']
+    check_state(emu, expected, 'after the real run')
+    check([int(queue_id) for queue_id in PREDICTED.findall(output[0])] == predicted, "the real run's diff should show the predicted calls cancelled")
+    account = before['accounts'][DEMO_KEY]
+    others = dict(account, calls=[call for call in account['calls'] if call['queue_id'] not in queue_ids])
+    step('What the emulator holds now, compared item by item with step %d:' % seen)
+    table('cancelled', [('your calls', 'QueueIDs %s: exactly the prediction' % ids_text(predicted))])
+    table('left alone', [('your calls', 'QueueIDs %s: %s' % (ids_text(started), describe([call for call in account['calls'] if call['queue_id'] in started])))]
+          + [(name, text + ('  (same reference ID)' if name == 'calls ' + campaign else '')) for name, text in groups(others)]
+          + [('other account %s' % short(key), 'untouched') for key in before['accounts'] if key != DEMO_KEY])
+
+
 # The scenarios, in order; each gets a fresh emulator seeded with tests/emulator/demo_state.json.
-SCENARIOS = (cancel_campaign,)
+SCENARIOS = (cancel_campaign, cancel_scheduled)
 
 
 def demo():
     """Set up the venv, then run every scenario on its own emulator; raise DemoFailure or runtime.SetupError."""
-    say('esendex.us demo: cancel a campaign on the bundled Esendex US emulator (no Esendex account needed; no request leaves this machine)')
+    say('esendex.us demo: cancel a campaign, then exactly the calls you scheduled, on the bundled Esendex US emulator'
+        ' (no Esendex account needed; no request leaves this machine)')
     say()
     step('Environment: .venvs/demo (%s; built on the first run) ... ' % runtime.pins(), end='')
     started = time.monotonic()
@@ -186,7 +264,8 @@ def demo():
             scenario(emu, runtime.ansible_env(dict(emu.env(), ESENDEX_LICENSE_KEY=DEMO_KEY, ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')))
     step('Emulator stopped. Every step behaved as expected.')
     say()
-    say('The same playbook against the real service: ESENDEX_LICENSE_KEY=<your key> ansible-playbook %s' % PLAYBOOK)
+    say('The same playbooks against the real service: ESENDEX_LICENSE_KEY=<your key> ansible-playbook %s' % PLAYBOOK)
+    say("  and: ESENDEX_LICENSE_KEY=<your key> ansible-playbook --check --diff -e '{\"esendex_queue_ids\": [...]}' %s" % SCHEDULED_PLAYBOOK)
 
 
 def main():
