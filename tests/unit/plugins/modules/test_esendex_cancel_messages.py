@@ -286,7 +286,8 @@ def test_a_failure_in_flight_reports_every_answer_received(emulator):
     log = emulator.requests()
     [failed] = [json.loads(entry['body']) for entry in log if entry['status'] == 500]
     answered = [mid for mid in ids if mid in {json.loads(entry['body']) for entry in log if entry['status'] == 200}]
-    assert len(log) in (3, 4) and len(answered) == len(log) - 1  # the fourth starts only if an answer came before the failure
+    # each worker may take another ID while no failure has come back: 2 to 4 requests, however the threads were scheduled
+    assert 2 <= len(log) <= 4 and len(answered) == len(log) - 1
     assert (result['failed'], result['changed'], result['cancelled_count']) == (True, True, len(answered))
     assert result['cancelled_by_message_id'] == dict.fromkeys(answered, True)  # no cancellation goes unreported, in input order
     assert result['msg'].startswith(f"cancelling message ID '{failed}' failed: ")
