@@ -663,7 +663,11 @@ class EsendexClient:
                 if time.monotonic() - started > self.timeout:
                     raise _Attempt(f'the answer from {self.host} did not arrive within {self.timeout:g} s', retry=True, unknown=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._transport_failure(exc) from None
+            short = next((item for item in _chain(exc) if type(item).__name__ == 'IncompleteRead'), None)
+            if short is None or not declared.isdigit():
+                raise self._transport_failure(exc) from None
+            partial = getattr(short, 'partial', 0)  # urllib3 2: bytes read in all; http.client: the bytes of this read
+            size = max(size, partial) if isinstance(partial, int) else size + len(partial)
         if declared.isdigit() and size < int(declared) and status not in (204, 304):  # these carry no body, whatever they declare
             raise _Attempt(f'the connection to {self.host} closed after {size} of {declared} bytes of the answer', retry=True, unknown=True)
         return b''.join(chunks)

@@ -162,7 +162,7 @@ msg:
     be predicted; changed is true because a cancellation would be attempted.
 """
 
-from ansible_collections.esendex.us.plugins.module_utils._client import Item, normalize_queue_ids, normalize_reference_ids
+from ansible_collections.esendex.us.plugins.module_utils._client import EsendexInputError, Item, normalize_queue_ids, normalize_reference_ids
 from ansible_collections.esendex.us.plugins.module_utils._common import CHECK_MODE_MSG, esendex_module, make_client, run, tally, validate_common
 
 CHECK_MODE_QUEUE_MSG = ('Check mode: no cancellation was sent. GetMultipleQueueIdStatus says {n} of {total} queue IDs are '
@@ -191,6 +191,8 @@ def cancel(module) -> dict:
     """Return the result for the validated options (raises EsendexError)."""
     api_url = validate_common(module)
     params = module.params
+    if params['reference_ids'] is None and params['queue_ids'] is None:  # required_one_of counts an option set to null
+        raise EsendexInputError('one of reference_ids and queue_ids is required, and neither may be null')
     reference_ids = None if params['reference_ids'] is None else normalize_reference_ids(params['reference_ids'])
     queue_ids = normalize_queue_ids(params['queue_ids'] or [])
     if not (reference_ids or queue_ids):
