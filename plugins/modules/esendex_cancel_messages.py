@@ -27,7 +27,7 @@ options:
       - Each must be a GUID; white space around it is removed. Anything else fails before any request is sent, with a
         message naming the item's position. An ID given more than once (compared case-insensitively) is sent once.
       - An empty list sends no request and reports RV(ignore:changed=false). An empty list never means "all messages".
-      - B(Leaving this option out, or setting it to null, cancels every scheduled message of the account), as in 1.0.0:
+      - B(Leaving this option out, or setting it to null, cancels every scheduled message of the account), as in 1.0.0.
         Ansible does not tell an option set to null from one left out. Template it so that it is always a list, for
         example with C(| default([], true)), never with C(| default(omit)).
       - C(CancelMessage) takes no license key; O(license_key) is still required, and is not sent with these requests.
