@@ -19,6 +19,7 @@ from ansible_collections.esendex.us.plugins.module_utils._client import (
     Item,
 )
 from ansible_collections.esendex.us.plugins.module_utils._common import doubt, run, sentence, tally
+from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import depth
 
 
 class Exited(Exception):
@@ -42,14 +43,6 @@ class FakeModule:
         self.calls.append(('fail_json', result, sys.exc_info()))
         raise Exited()
 
-
-def depth(text: str) -> int:
-    """How deep parentheses nest in text."""
-    level = most = 0
-    for char in text:
-        level += (char == '(') - (char == ')')
-        most = max(most, level)
-    return most
 
 
 def ran(work, partial=lambda done: {'cancelled_count': len(done)}, noun='calls') -> tuple:

@@ -20,6 +20,7 @@ from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import (
     COMMON_INVALID,
     KEY,
     answer,
+    depth,
     run_both,
     run_module,
     run_twins,
@@ -183,13 +184,6 @@ def test_a_key_with_a_trailing_newline_is_stripped_and_masked(account):
     assert (result['failed'], result['cancelled_count']) == (False, 1) and posted_ids(account) == ['window-17']  # sent stripped
     assert KEY in utils.MODULES[-1].no_log_values
 
-
-def depth(text: str) -> int:
-    level = most = 0
-    for char in text:
-        level += (char == '(') - (char == ')')
-        most = max(most, level)
-    return most
 
 
 @pytest.mark.parametrize('fault', [

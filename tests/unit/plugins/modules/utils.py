@@ -192,3 +192,12 @@ def notify_returns(statuses: dict) -> str:
 def statuses(statuses_by_id: dict) -> dict:
     """GetMultipleQueueIdStatus' answer."""
     return answer('GetMultipleQueueIdStatus', notify_returns(statuses_by_id))
+
+
+def depth(text: str) -> int:
+    """How deep parentheses nest in text."""
+    level = most = 0
+    for char in text:
+        level += (char == '(') - (char == ')')
+        most = max(most, level)
+    return most
