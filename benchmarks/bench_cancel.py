@@ -1,13 +1,14 @@
 # Copyright (c) 2026, esendex.us collection maintainers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, on the emulator (see docs/performance.md)."""
+"""Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, and by queue ID, on the emulator (see docs/performance.md)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import socket
@@ -29,6 +30,19 @@ URI_ARGS = {'url': '{{ url }}' + METHOD_PATH, 'method': 'POST', 'body_format': '
             'headers': {'Accept': 'text/xml', 'Accept-Encoding': 'identity'}, 'http_agent': '{{ ua }}',
             'timeout': 30, 'follow_redirects': 'none', 'return_content': True, 'status_code': [200]}
 TARGET_SINGLE, TARGET_SPEEDUP, TARGET_IDEAL = 1.10, 30.0, 1.3
+TARGET_QUEUE, TARGET_FLAT = 1.2, 1.2  # issue 11: queue IDs within 1.2x of their bounds; per-ID cost at 10,000 within 1.2x of 1,000
+BATCH = 100  # queue IDs per GetMultipleQueueIdStatus request
+# ansible_python_interpreter for the memory runs: run the module's Python as a child, then append the child's peak RSS (KiB on
+# Linux) and CPU seconds, from getrusage(RUSAGE_CHILDREN), to a file. AnsiballZ runs the module inside that one Python process.
+RUSAGE_WRAPPER = """#!%(python)s
+import resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call([%(python)r] + sys.argv[1:])
+elapsed, usage = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(%(out)r, 'a') as handle:
+    handle.write('%%d %%.3f %%.3f\\n' %% (usage.ru_maxrss, usage.ru_utime + usage.ru_stime, elapsed))
+sys.exit(code)
+"""
 
 
 class BenchError(Exception):
@@ -78,18 +92,22 @@ class Bench:
         self.env = runtime.ansible_env(emu.env(), color=False)
         self.user_agent = 'set-after-warm-up'
         self.single = 0.0  # median single-cancel time, the start of the ideal bound
+        self.log: list = []  # the emulator's request log of the last run
 
-    def vars_file(self, n: int, url: str | None = None) -> str:
-        """Write the extra-vars file for the first n reference IDs; return '@path'."""
-        path = os.path.join(self.tmp, 'vars-%d-%s.json' % (n, 'relay' if url else 'direct'))
+    def vars_file(self, n: int, url: str | None = None, **extra) -> str:
+        """Write the extra-vars file for the first n reference IDs (or queue IDs, with qids=...); return '@path'."""
+        path = os.path.join(self.tmp, 'vars-%d-%s-%s.json' % (n, 'relay' if url else 'direct', '-'.join(sorted(extra))))
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as handle:
-            json.dump({'k': self.key, 'ids': ids(n), 'url': url or self.emu.voice_url, 'ua': self.user_agent}, handle)
+            json.dump(dict({'k': self.key, 'ids': [] if 'qids' in extra else ids(n), 'url': url or self.emu.voice_url, 'ua': self.user_agent},
+                           **extra), handle)
         return '@' + path
 
-    def module(self, n: int, concurrency: int, url: str | None = None) -> list:
-        """One esendex_cancel_calls task over n reference IDs."""
-        args = {'license_key': '{{ k }}', 'reference_ids': '{{ ids }}', 'api_url': '{{ url }}', 'concurrency': concurrency}
-        return ['ansible', 'localhost', '-e', self.vars_file(n, url), '-m', MODULE, '-a', json.dumps(args)]
+    def module(self, n: int, concurrency: int, url: str | None = None, queue: bool = False, check: bool = False, **extra) -> list:
+        """One esendex_cancel_calls task over n reference IDs (or n queue IDs), for real or in check mode."""
+        args = {'license_key': '{{ k }}', 'api_url': '{{ url }}', 'concurrency': concurrency}
+        args.update({'queue_ids': '{{ qids }}'} if queue else {'reference_ids': '{{ ids }}'})
+        extra.update({'qids': qids(n)} if queue else {})
+        return ['ansible', 'localhost', '-e', self.vars_file(n, url, **extra), '-m', MODULE, '-a', json.dumps(args)] + ['--check'] * check
 
     def uri(self) -> list:
         """ansible.builtin.uri making the module's POST for one reference ID."""
@@ -105,27 +123,33 @@ class Bench:
             json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [task]}], handle)
         return ['ansible-playbook', '-e', self.vars_file(n, url), path]
 
-    def run(self, command: list, n: int) -> float:
-        """Re-seed n reference IDs with 1 scheduled call each, run the command, check it cancelled exactly n; return its wall time."""
-        self.emu.call('PUT', 'state', {'accounts': {self.key: {'calls': [{'reference_id': rid} for rid in ids(n)]}}})
+    def run(self, command: list, n: int, account: int = 0) -> float:
+        """Re-seed max(n, account) IDs with 1 scheduled call each, run the command over the first n, check it cancelled (or
+        predicted) exactly n; return its wall time."""
+        queue, check = any('{{ qids }}' in part for part in command), '--check' in command
+        calls = [{'queue_id': qid} for qid in qids(max(n, account))] if queue else [{'reference_id': rid} for rid in ids(max(n, account))]
+        self.emu.call('PUT', 'state', {'accounts': {self.key: {'calls': calls}}})
         self.emu.clear_requests()
         started = time.perf_counter()
         done = subprocess.run(command, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, check=False)
         elapsed = time.perf_counter() - started
         want = 0 if 'ansible.builtin.ping' in command else n
+        sent = math.ceil(n / BATCH) if check else want  # check mode sends only the status reads, 100 IDs each
         calls = self.emu.state()['accounts'][self.key]['calls']
-        answered = [entry['status'] for entry in self.emu.requests()]
+        cancelled = sum(call['status'] == 'cancelled' for call in calls)
+        self.log = self.emu.requests()
+        answered = [entry['status'] for entry in self.log]
         problem = 'exit code %d' % done.returncode if done.returncode else None
         try:
             got = reported(command, done.stdout)
         except (ValueError, KeyError, TypeError):
             got = None
-        if not problem and (sum(call['status'] == 'cancelled' for call in calls) != want or answered != [200] * want):
-            problem = 'the emulator saw %d requests (%d answered 200) and %d cancellations; expected %d' % (
-                len(answered), answered.count(200), sum(call['status'] == 'cancelled' for call in calls), want)
+        if not problem and (cancelled != (0 if check else want) or answered != [200] * sent):
+            problem = 'the emulator saw %d requests (%d answered 200) and %d cancellations; expected %d requests and %d cancellations' % (
+                len(answered), answered.count(200), cancelled, sent, 0 if check else want)
         if not problem and got != want:
-            problem = 'the command reported %r cancelled, expected %d' % (got, want)
+            problem = 'the command reported %r %s, expected %d' % (got, 'predicted' if check else 'cancelled', want)
         if problem:
             tail = '\n'.join(done.stdout.replace(self.key, '********').splitlines()[-25:])
             raise BenchError('%s (%s):\n%s' % (' '.join(command[:6]), problem, tail))
@@ -137,8 +161,13 @@ def ids(n: int) -> list:
     return ['bench-%04d' % i for i in range(n)]
 
 
+def qids(n: int) -> list:
+    """Return the queue IDs of a run of n."""
+    return list(range(1, n + 1))
+
+
 def reported(command: list, out: str) -> int:
-    """Return how many calls the command's own output says it cancelled (0 for ping, which must answer pong)."""
+    """Return how many calls the command's own output says it cancelled or would cancel (0 for ping, which must answer pong)."""
     if command[0] == 'ansible-playbook':
         return out.count('=> (item=bench-') if ' failed=0 ' in out else -1
     result = json.JSONDecoder().raw_decode(out[out.index('=>') + 2:].lstrip())[0]
@@ -146,6 +175,8 @@ def reported(command: list, out: str) -> int:
         return 0 if result['ping'] == 'pong' else -1
     if 'content' in result:
         return int(result['content'].rsplit('</int>', 1)[0].rsplit('>', 1)[-1])
+    if 'would_cancel_queue_ids' in result:
+        return len(result['would_cancel_queue_ids'])
     return result.get('cancelled_count', -1)
 
 
@@ -259,6 +290,67 @@ def part3(bench: Bench, sizes: tuple, runs: int) -> None:
           % (bench.latency / 4 * 1000))
 
 
+def part4(bench: Bench, n: int, runs: int) -> tuple:
+    """Queue IDs: one task over n IDs in check mode and for real, against bounds built from a one-ID task in the same rounds."""
+    print('\n4. Queue IDs: one task over N = %d queue IDs, concurrency 4, latency %g ms; %d alternating runs each, medians'
+          % (n, bench.latency * 1000, runs))
+    commands = {'single cancel (1 queue ID, the baseline)': bench.module(1, 4, queue=True),
+                'check mode': bench.module(n, 4, queue=True, check=True), 'real run': bench.module(n, 4, queue=True)}
+    times = {name: [] for name in commands}
+    for _round in range(runs):
+        for name, command in commands.items():
+            times[name].append(bench.run(command, n if name != next(iter(commands)) else 1))
+            if name == 'check mode':
+                reads = [entry['path'].rsplit('/', 1)[-1] for entry in bench.log]
+    single = median(next(iter(times.values())))
+    bounds = {'check mode': single + math.ceil(n / BATCH) * bench.latency, 'real run': single + n * bench.latency / 4}
+    print('   check mode sent %d requests, all %s (ceil(%d / %d) = %d), and no cancellation'
+          % (len(reads), '/'.join(sorted(set(reads))), n, BATCH, math.ceil(n / BATCH)))
+    print('   %-42s %8s %8s %10s %9s' % ('', 'median', '(min)', 'bound', 'vs bound'))
+    for name, values in times.items():
+        bound = bounds.get(name)
+        print('   %-42s %6.2f s %6.2f s %s' % (name, median(values), min(values),
+                                              '%8.2f s %8.3fx' % (bound, median(values) / bound) if bound else ''))
+    print('   bounds: check mode = single + ceil(N / %d) x latency; real run = single + N x latency / concurrency' % BATCH)
+    return tuple(median(times[name]) / bounds[name] for name in bounds)
+
+
+def part5(bench: Bench, sizes: tuple, runs: int) -> float:
+    """Large N at latency 0: per-ID cost at each N, and the module process's peak memory (getrusage through a wrapper)."""
+    print('\n5. Large N: one queue-ID task, concurrency 4, latency 0, the account holding %d scheduled calls in every run; %d alternating'
+          ' runs per N (N = 1 is the baseline), medians;\n   the module\'s Python runs under a wrapper that reports getrusage(RUSAGE_CHILDREN)'
+          % (sizes[-1], runs))
+    out, wrapper = os.path.join(bench.tmp, 'rusage'), os.path.join(bench.tmp, 'python-rusage')
+    with open(wrapper, 'w') as handle:
+        handle.write(RUSAGE_WRAPPER % {'python': runtime.venv_python(), 'out': out})
+    os.chmod(wrapper, 0o755)
+    bench.emu.call('PUT', 'latency', {'seconds': 0})
+    sizes = (1,) + sizes
+    runs_of = {n: [] for n in sizes}  # per run: (ansible wall, module process wall, module CPU, service phase, peak RSS KiB)
+    for _round in range(runs):
+        for n in sizes:
+            wall = bench.run(bench.module(n, 4, queue=True, ansible_python_interpreter=wrapper), n, account=sizes[-1])
+            with open(out) as handle:
+                rss, cpu, process = (float(field) for field in handle.read().splitlines()[-1].split())
+            arrived = [entry['time'] for entry in bench.log]
+            runs_of[n].append((wall, process, cpu, max(arrived) - min(arrived), rss))
+    bench.emu.call('PUT', 'latency', {'seconds': bench.latency})
+    med = {n: [median(column) for column in zip(*values)] for n, values in runs_of.items()}
+    per_id = {n: [(med[n][i] - med[1][i] * (i < 3)) / n * 1000 for i in range(4)] for n in sizes[1:]}
+    print('   %-6s %8s %28s %21s %17s %18s %10s' % ('N', 'wall', 'per ID: (wall - N=1) / N', 'module process', 'module CPU',
+                                                     'service phase / N', 'peak RSS'))
+    for n in sizes:
+        cells = '%25.3f ms %18.3f ms %14.3f ms %15.3f ms' % tuple(per_id[n]) if n > 1 else '%28s %21s %17s %18s' % (('',) * 4)
+        print('   %-6d %6.2f s %s %6.1f MiB' % (n, med[n][0], cells, max(run[4] for run in runs_of[n]) / 1024))
+    small, large = sizes[-2:]
+    ratios = [per_id[large][i] / per_id[small][i] for i in range(4)]
+    print('   N=%d / N=%d per ID: wall %.3fx, module process %.3fx, module CPU %.3fx, service phase %.3fx' % ((large, small) + tuple(ratios)))
+    print('   wall, module process (its wall time, from the wrapper) and module CPU (user + system) less the N = 1 run, per ID;'
+          ' service phase = first request to last, from the emulator log;')
+    print('   peak RSS = the largest ru_maxrss of the module\'s Python process (the module runs in it: AnsiballZ imports it) over the runs')
+    return ratios[0]
+
+
 def ansible_version(env: dict) -> str:
     """Return e.g. 'ansible-core 2.19.14, Python 3.11.7'."""
     out = subprocess.run(['ansible', '--version'], env=env, stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
@@ -277,6 +369,7 @@ def main(argv: list | None = None) -> int:
     args = parser.parse_args(argv)
     runs = 2 if args.quick else max(args.runs, 3)
     bulk, sizes = (20, (10, 100)) if args.quick else (200, (10, 100, 1000))
+    queue_n, large = (200, (100, 1000)) if args.quick else (1000, (1000, 10000))
     try:
         runtime.ensure_venv()
         with tempfile.TemporaryDirectory(prefix='esendex-bench-') as tmp, runtime.emulator(None, latency=args.latency) as emu:
@@ -290,16 +383,25 @@ def main(argv: list | None = None) -> int:
             speedup, ideal = part2(bench, bulk, runs, 1 if args.quick else max(args.loop_runs, 1))
             part3(bench, sizes, runs)
             print('\n   ' + connections(bench, 50))
-            print('\nTargets (issue 5)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
+            check_mode, real = part4(bench, queue_n, runs)
+            flat = part5(bench, large, 2 if args.quick else 3)
+            print('\nTargets (issues 5 and 11)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
             rows = (('single cancel <= %.2fx uri' % TARGET_SINGLE, '%.3fx' % single, single <= TARGET_SINGLE),
                     ('bulk N=%d c=4 >= %.0fx faster than the uri loop' % (bulk, TARGET_SPEEDUP), '%.1fx' % speedup, speedup >= TARGET_SPEEDUP),
-                    ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL))
+                    ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL),
+                    ('queue IDs N=%d check mode <= %.1fx its bound' % (queue_n, TARGET_QUEUE), '%.3fx' % check_mode, check_mode <= TARGET_QUEUE),
+                    ('queue IDs N=%d real run <= %.1fx its bound' % (queue_n, TARGET_QUEUE), '%.3fx' % real, real <= TARGET_QUEUE),
+                    ('per-ID cost N=%d <= %.1fx N=%d (flat)' % (large[1], TARGET_FLAT, large[0]), '%.3fx' % flat, flat <= TARGET_FLAT))
             for label, value, ok in rows:
                 print('   %-48s %8s  %s' % (label + ':', value, verdict(ok, args.quick)))
+            missed = [label for label, _value, ok in rows if not ok] if not args.quick else []
             print('\nbench_cancel: done in %.0f s; load average at the end: %.2f (1 min), %.2f (5 min)' % ((time.monotonic() - started,) + os.getloadavg()[:2]))
     except (BenchError, runtime.SetupError, OSError, ValueError) as ex:
         print('bench_cancel: FAILED: %s' % ex, file=sys.stderr)
         return 1
+    if missed:
+        print('bench_cancel: %d target(s) MISSED: %s' % (len(missed), '; '.join(missed)), file=sys.stderr)
+        return 2
     return 0
 
 
