@@ -517,7 +517,11 @@ class EsendexClient:
         statuses = {}
         for start in range(0, len(queue_ids), STATUS_BATCH):
             batch = queue_ids[start:start + STATUS_BATCH]
-            answer = self._form('GetMultipleQueueIdStatus', {'QueueIDs': ';'.join(map(str, batch))}, parse_notify_returns)
+            try:
+                answer = self._form('GetMultipleQueueIdStatus', {'QueueIDs': ';'.join(map(str, batch))}, parse_notify_returns)
+            except EsendexError as exc:
+                exc.outcome_unknown = False  # a read: whatever reached the service, it cancelled nothing
+                raise
             wanted = set(batch)
             statuses.update((qid, status) for qid, status in answer.value.items() if qid in wanted)
         return {qid: statuses[qid] for qid in queue_ids if qid in statuses}
