@@ -428,6 +428,17 @@ def test_a_status_answer_that_is_not_an_array_of_notify_return_fails_before_any_
     assert [entry['path'] for entry in emulator.requests()] == [STATUS] * 2
 
 
+def test_a_status_read_lost_in_flight_never_says_it_may_have_cancelled(emulator, waits):
+    # GetMultipleQueueIdStatus only reads: a request dropped after it was processed cancelled nothing, whatever it did
+    emulator.add_faults({'type': 'drop', 'process': True, 'count': 4, 'match': {'operation': 'GetMultipleQueueIdStatus'}})
+    msg = (f'GetMultipleQueueIdStatus at 127.0.0.1:{emulator.port} failed after 2 attempts: the connection to '
+           f'127.0.0.1:{emulator.port} was dropped before a complete answer: RemoteDisconnected: Remote end closed connection '
+           'without response.')
+    result = run_twins(main, emulator, queue_args(emulator, [1], retries=1), diff=True, reads=2, check={'failed': True, 'msg': msg})
+    assert result == {'failed': True, 'msg': msg, 'warnings': []} and 'may have' not in result['msg']
+    assert [entry['path'] for entry in emulator.requests()] == [STATUS] * 4
+
+
 def test_the_key_echoed_by_cancel_notify_is_removed(emulator):
     emulator.add_faults(statuses({1: 0}), answer('CancelNotify', 'Invalid license key {license_key} ' + KEY.upper(), status=500, template=True))
     result = run_twins(main, emulator, queue_args(emulator, [1], retries=0), check=predicted([1], 1), reads=1)
