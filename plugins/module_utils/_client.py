@@ -333,8 +333,8 @@ def parse_notify_returns(body: bytes) -> dict:
     statuses = {}
     for entry in root:
         queue_id, code, complete = (_field(entry, name) for name in ('QueueID', 'ResponseCode', 'CallComplete'))
-        if (_local(entry.tag) != 'NotifyReturn' or not _QUEUE_ID.fullmatch(queue_id or '') or not _CODE.fullmatch(code or '')
-                or complete not in ('true', 'false')):
+        well_formed = _QUEUE_ID.fullmatch(queue_id or '') and _CODE.fullmatch(code or '') and complete in ('true', 'false')
+        if _local(entry.tag) != 'NotifyReturn' or not well_formed:
             raise EsendexResponseError(f'expected {expected}')
         text = ' '.join((_field(entry, 'ResponseText') or '').split())
         statuses[int(queue_id)] = CallStatus(int(code), text[:EXCERPT_CHARS], complete == 'true')
@@ -699,8 +699,8 @@ class EsendexClient:
             return _Attempt(f'no answer from {host} within {self.timeout:g} s', retry=True, unknown=True)
         if isinstance(exc, requests.exceptions.ConnectionError) and _never_sent(exc):
             return _Attempt(f'could not connect to {host}: {_cause(exc)}', retry=True, unknown=False)
-        bad_line = next((item for item in chain if isinstance(item, (http.client.BadStatusLine, http.client.LineTooLong))
-                         and not isinstance(item, http.client.RemoteDisconnected)), None)
+        garbled = [item for item in chain if isinstance(item, (http.client.BadStatusLine, http.client.LineTooLong))]
+        bad_line = next((item for item in garbled if not isinstance(item, http.client.RemoteDisconnected)), None)
         if bad_line is not None:
             return _bad_answer(f'{host} answered with a malformed HTTP status line or header: {quote(str(bad_line))}', unknown=True)
         return _Attempt(f'the connection to {host} was dropped before a complete answer: {_cause(exc)}', retry=True, unknown=True)

@@ -562,7 +562,7 @@ def test_two_hundred_and_fifty_queue_ids_are_read_100_a_request(emulator):
     emulator.add_account(KEY, calls=[{'queue_id': qid, 'status': 'completed' if qid % 4 == 0 else 'scheduled'} for qid in range(1, 251)])
     ids = list(range(250, 0, -1))
     would = [qid for qid in ids if qid % 4]
-    check, result = run_both(main, emulator, queue_args(emulator, ids, concurrency=16), reads=3, check=predicted(would, 250))
+    result = run_twins(main, emulator, queue_args(emulator, ids, concurrency=16), reads=3, check=predicted(would, 250))
     batches = [parse_qs(entry['body'])['QueueIDs'][0] for entry in emulator.requests()[:3]]
     assert batches == [';'.join(map(str, ids[i:i + 100])) for i in (0, 100, 200)]
     assert [int(qid) for qid, done in result['cancelled_by_queue_id'].items() if done] == would and result['cancelled_count'] == len(would)
