@@ -44,7 +44,6 @@ class FakeModule:
         raise Exited()
 
 
-
 def ran(work, partial=lambda done: {'cancelled_count': len(done)}, noun='calls') -> tuple:
     """run() with a fake module; return (function called, its arguments, the exception pending then)."""
     module = FakeModule()

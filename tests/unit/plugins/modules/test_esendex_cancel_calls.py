@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
-import urllib3
 
 from ansible_collections.esendex.us.plugins.module_utils import _common
 from ansible_collections.esendex.us.plugins.modules.esendex_cancel_calls import main
@@ -183,7 +182,6 @@ def test_a_key_with_a_trailing_newline_is_stripped_and_masked(account):
     result = run_twins(main, account, args_for(account, ['window-17'], license_key=KEY + '\n'))
     assert (result['failed'], result['cancelled_count']) == (False, 1) and posted_ids(account) == ['window-17']  # sent stripped
     assert KEY in utils.MODULES[-1].no_log_values
-
 
 
 @pytest.mark.parametrize('fault', [
