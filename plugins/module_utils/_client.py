@@ -605,9 +605,9 @@ class EsendexClient:
                     try:
                         return Answer(parse(answer), attempt, notes)
                     except EsendexResponseError as exc:
-                        got = excerpt(self._redact_bytes(answer), content_type)
-                        raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}, got {got!r}') from None
-                raise _Attempt(f'HTTP {status}: {excerpt(self._redact_bytes(answer), content_type)}',
+                        raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}, '
+                                          f'got {self._said(answer, content_type)!r}') from None
+                raise _Attempt(f'HTTP {status}: {self._said(answer, content_type)}',
                                retry=status in RETRY_STATUSES, unknown=status in (502, 504), status=status, wait=retry_after)
             except _Attempt as failed:
                 last = failed
@@ -621,11 +621,11 @@ class EsendexClient:
             raise EsendexHTTPError(f'{where} failed{tries}: {last.msg}', last.status, bool(notes))
         raise last.error(f'{where} failed{tries}: {last.msg}', bool(notes))
 
-    def _redact_bytes(self, body: bytes) -> bytes:
-        """Remove secrets from an answer before an excerpt of it is cut, so no part of one survives the cut."""
+    def _said(self, body: bytes, content_type: str) -> str:
+        """An excerpt of an answer, with secrets removed before it is cut, so no part of one survives the cut."""
         for secret in self._secrets:
             body = re.sub(re.escape(secret.encode()), REDACTED.encode(), body, flags=re.IGNORECASE)
-        return body
+        return excerpt(body, content_type)
 
     def _send(self, url: str, body: bytes, headers: dict) -> tuple:
         """POST once; return (status, content type, Retry-After, body) or raise _Attempt."""
