@@ -122,11 +122,11 @@ def sentence(text: str) -> str:
     return text if text.endswith('.') else f'{text}.'
 
 
-def run(module: AnsibleModule, work: Callable[[], dict], partial: Callable[[list], dict], noun: str) -> None:
+def run(module: AnsibleModule, work: Callable[[], dict], result_keys: dict, noun: str) -> None:
     """Exit with work()'s result, or fail with the client's error: the one place errors become fail_json.
 
     fail_json is called outside the except block, so no traceback of an understood failure reaches any output.
-    `partial` turns the answers a failed bulk run received into result keys, so no cancellation goes unreported.
+    A failed bulk run reports the answers it received (tally with `result_keys`), so no cancellation goes unreported.
     """
     try:
         result, error = work(), None
@@ -136,7 +136,7 @@ def run(module: AnsibleModule, work: Callable[[], dict], partial: Callable[[list
         module.exit_json(**result)
     msg = sentence(error.msg)
     if isinstance(error, EsendexBulkError):
-        result = partial(error.done)
+        result = tally(module, error.done, result_keys, noun)
         items = [item for item, unused in error.done + error.failed] + error.not_attempted
         kinds = {item.kind for item in items}
         msg += (f' {len(error.done)} of {len(items)} {kinds.pop() if len(kinds) == 1 else "ID"}s were answered'

@@ -178,7 +178,7 @@ def main() -> None:
         'reference_ids': {'type': 'list', 'elements': 'raw', 'aliases': ['reference_id']},
         'queue_ids': {'type': 'list', 'elements': 'int', 'aliases': ['queue_id']},
     }, required_one_of=[('reference_ids', 'queue_ids')])
-    run(module, lambda: cancel(module), lambda done: tally(module, done, result_keys(module), 'calls'), 'calls')
+    run(module, lambda: cancel(module), result_keys(module), 'calls')
 
 
 def result_keys(module) -> dict:

@@ -137,7 +137,7 @@ EMPTY_MSG = 'message_ids is empty: no request was sent. An empty list never mean
 def main() -> None:
     """Cancel all scheduled messages, or those of message_ids; in check mode, say what cannot be known."""
     module = esendex_module('messaging', {'message_ids': {'type': 'list', 'elements': 'str', 'aliases': ['message_id']}})
-    run(module, lambda: cancel(module), lambda done: tally(module, done, BY_MESSAGE_ID, 'messages'), 'messages')
+    run(module, lambda: cancel(module), BY_MESSAGE_ID, 'messages')
 
 
 def cancel(module) -> dict:

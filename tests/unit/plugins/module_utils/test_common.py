@@ -44,11 +44,11 @@ class FakeModule:
         raise Exited()
 
 
-def ran(work, partial=lambda done: {'cancelled_count': len(done)}, noun='calls') -> tuple:
+def ran(work, result_keys=None, noun='calls') -> tuple:
     """run() with a fake module; return (function called, its arguments, the exception pending then)."""
     module = FakeModule()
     with pytest.raises(Exited):
-        run(module, work, partial, noun)
+        run(module, work, result_keys or {'queue ID': 'cancelled_by_queue_id'}, noun)
     [call] = module.calls
     return call
 
@@ -82,10 +82,10 @@ def test_a_failed_bulk_run_reports_what_was_answered():
     done = [(items[0], Answer(True)), (items[2], Answer(False))]
     error = EsendexBulkError("cancelling queue ID '2' failed: HTTP 500: Server Error", done, [(items[1], EsendexHTTPError('x', 500))],
                              items[3:], False)
-    function, result, pending = ran(raises(error), lambda answered: {'cancelled_count': 1, 'seen': [i.id for i, a in answered]})
+    function, result, pending = ran(raises(error))
     assert (function, pending) == ('fail_json', (None, None, None))
     assert result == {'msg': "cancelling queue ID '2' failed: HTTP 500: Server Error. 2 of 5 queue IDs were answered (1 calls cancelled), "
-                             '2 not attempted.', 'cancelled_count': 1, 'seen': [1, 3]}
+                             '2 not attempted.', 'changed': True, 'cancelled_count': 1, 'cancelled_by_queue_id': {'1': True, '3': False}}
 
 
 @pytest.mark.parametrize('text, expected', [
