@@ -1,6 +1,6 @@
 """Esendex US (formerly CDYNE) wire-protocol emulator: Messaging (WCF REST) and Voice (ASMX GET/POST/SOAP, WSDL).
 
-Messaging: CancelAllMessages, CancelMessage, SendMessage. Voice: CancelNotifyByReferenceID, CancelNotify,
+Messaging: CancelAllMessages, CancelMessage, GetMessageStatus, SendMessage. Voice: CancelNotifyByReferenceID, CancelNotify,
 GetMultipleQueueIdStatus, NotifyMultiplePhoneBasicWithCPMandReferenceID, NotifyPhoneAdvanced (SOAP only).
 
 Run ``python3 tests/emulator/esendex_emulator.py --port 0`` or use :class:`EmulatorServer` in-process.
@@ -70,8 +70,21 @@ NOTIFY_RETURN_FIELDS = (("ResponseCode", "int"), ("ResponseText", "string"), ("C
 # ResponseCode/ResponseText per emulated call status (codes and texts 3P, GetResponseCodes; the mapping is INFERRED).
 CALL_RESPONSE = {"scheduled": (0, "Queued"), "in_progress": (12, "Dialing"), "completed": (1, "Call Answered"), "cancelled": (22, "Cancelled")}
 KEY_INVALID = (14, "Key Invalid. IP Address has been suspended.")
-MESSAGING_OPERATIONS = ("CancelAllMessages", "CancelMessage", "SendMessage")
+MESSAGING_OPERATIONS = ("CancelAllMessages", "CancelMessage", "GetMessageStatus", "SendMessage")
+MESSAGE_ID_OPERATIONS = ("cancelmessage", "getmessagestatus")  # lower-case names of the operations that take a bare MessageID
 DOTNET_MIN_DATE = "0001-01-01T00:00:00"
+WCF_MIN_DATE_MS = -62135596800000  # .NET DateTime.MinValue as WCF JSON milliseconds
+SEEDED_SENT_MS = 1796115600000  # 2026-12-01T09:00:00Z: SentDateTime of a message seeded as sent without sent_time_ms
+# SMSError values (C, SMSResponse type page); WCF writes an enum as its number in JSON and its member name in XML.
+SMS_ERRORS = {0: "NoError", 7: "NotFound"}
+SMS_NS = "http://sms2.cdyne.com"  # INFERRED: the data-contract namespace of the 2018 Messaging.svc WSDL copy
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+# Optional NotifyReturn fields a stored call may carry, and their types (state document, add_account, set_call_status).
+CALL_FIELDS = {"duration": "int", "try_count": "int", "start_time": "datetime", "end_time": "datetime", "machine_detection": "string",
+               "digits_pressed": "string", "country": "string", "minute_rate": "decimal", "call_answered": "bool"}
+# INFERRED: what a completed call reads when the state gives nothing else (a 42-second answered call, local times, no zone).
+COMPLETED_CALL_DEFAULTS = {"machine_detection": "HUMAN", "duration": 42, "start_time": "2026-12-07T10:15:03.57",
+                           "end_time": "2026-12-07T10:15:45.57", "try_count": 1, "minute_rate": "0.0900"}
 INT64_MAX = 2 ** 63 - 1
 FIRST_QUEUE_ID = 100001
 ID_NAMESPACE = uuid.UUID("5b3f1c2a-9d4e-4f60-8a71-6c2e0b9d1e11")  # for deterministic MessageIDs
@@ -88,6 +101,8 @@ WCF_REQUEST_ERROR = "The server encountered an error processing the request. See
 _GUID_D = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _GUID_N = re.compile(r"[0-9a-fA-F]{32}")
 _GUID_ANYWHERE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?")
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
 
 class Response(NamedTuple):
@@ -196,6 +211,18 @@ def _is_number(value: Any, integer: bool = False) -> bool:
     return isinstance(value, (int,) if integer else (int, float)) and not isinstance(value, bool)
 
 
+def _check_call_fields(fields: Dict[str, Any]) -> None:
+    """Validate the optional NotifyReturn fields of a call (CALL_FIELDS); null means not given."""
+    checks = {"int": lambda v: _is_number(v, True) and 0 <= v <= 2 ** 31 - 1, "bool": lambda v: isinstance(v, bool),
+              "string": lambda v: isinstance(v, str), "datetime": lambda v: isinstance(v, str) and bool(_DATETIME.fullmatch(v)),
+              "decimal": lambda v: _is_number(v) or (isinstance(v, str) and bool(_DECIMAL.fullmatch(v)))}
+    hints = {"int": "an integer from 0 to 2147483647", "bool": "true or false", "string": "a string",
+             "datetime": "a date and time like 2026-12-07T10:15:03.57", "decimal": "a number or a decimal string like 0.0900"}
+    for name, kind in CALL_FIELDS.items():
+        if fields.get(name) is not None and not checks[kind](fields[name]):
+            raise ValueError(f"call field {name} must be {hints[kind]}")
+
+
 def _check_fault(spec: Any) -> Dict[str, Any]:
     """Validate one fault specification and return its queue entry."""
     if not isinstance(spec, dict) or spec.get("type") not in FAULT_TYPES:
@@ -267,6 +294,11 @@ class Emulator:
         self._cancellations: List[Dict[str, Any]] = []
         self._faults: List[Dict[str, Any]] = []
         self._latency = 0.0
+        self._message_status_available = True
+        # Indexes over self._accounts (the same dicts), rebuilt by _reindex whenever accounts are replaced.
+        self._calls_by_id: Dict[int, Tuple[str, Dict[str, Any]]] = {}
+        self._messages_by_id: Dict[str, Dict[str, Any]] = {}
+        self._max_queue_id = FIRST_QUEUE_ID - 1
         self.reset(state)
         self.set_latency(latency)
 
@@ -297,7 +329,24 @@ class Emulator:
             for call in account["calls"]:
                 if "queue_id" not in call:
                     call["queue_id"], next_queue_id = next_queue_id, next_queue_id + 1
+        queue_ids = {c["queue_id"] for acc in (taken or {}).values() for c in acc["calls"]}
+        message_ids = {m["id"] for acc in (taken or {}).values() for m in acc["messages"]}
+        for account in accounts.values():
+            for call in account["calls"]:
+                if call["queue_id"] in queue_ids:
+                    raise ValueError(f"QueueID {call['queue_id']} is used more than once: every call, in any account, needs its own queue_id")
+                queue_ids.add(call["queue_id"])
+            for message in account["messages"]:
+                if message["id"] in message_ids:
+                    raise ValueError(f"MessageID {message['id']} is used more than once: every message, in any account, needs its own id")
+                message_ids.add(message["id"])
         return accounts
+
+    def _reindex(self) -> None:
+        """Rebuild the QueueID and MessageID indexes from the accounts (caller holds the lock)."""
+        self._calls_by_id = {c["queue_id"]: (key, c) for key, acc in self._accounts.items() for c in acc["calls"]}
+        self._messages_by_id = {m["id"]: m for acc in self._accounts.values() for m in acc["messages"]}
+        self._max_queue_id = max([FIRST_QUEUE_ID - 1] + list(self._calls_by_id))
 
     def _item(self, raw: Any, kind: str) -> Dict[str, Any]:
         """One message or call with defaults (status scheduled); IDs are filled in by _normalize_accounts."""
@@ -311,12 +360,15 @@ class Emulator:
                 if parse_guid(item["id"]) is None:
                     raise ValueError("a message id (MessageID) must be a GUID")
                 item["id"] = parse_guid(item["id"])
+            if "sent_time_ms" in item and not _is_number(item["sent_time_ms"], True):
+                raise ValueError("a message's sent_time_ms must be an integer (milliseconds since 1970)")
         else:
             item, statuses = {"reference_id": "", "to": "", "status": "scheduled", **raw}, CALL_STATUSES
             item["status"] = CALL_STATUS_ALIASES.get(item["status"], item["status"]) if isinstance(item["status"], str) else item["status"]
             if ("queue_id" in item and not (_is_number(item["queue_id"], True) and 0 < item["queue_id"] <= INT64_MAX)) \
                     or not isinstance(item["reference_id"], str):
                 raise ValueError("queue_id must be an integer from 1 to 9223372036854775807 and reference_id a string")
+            _check_call_fields(item)
         if item["status"] not in statuses:
             raise ValueError(f"{kind} status must be one of {list(statuses)}")
         return item
@@ -331,6 +383,7 @@ class Emulator:
         accounts = self._normalize_accounts(state)
         with self._lock:
             self._accounts = accounts
+            self._reindex()
         return self.get_state()
 
     def add_account(self, license_key: str, messages: Any = (), calls: Any = ()) -> Dict[str, Any]:
@@ -339,6 +392,7 @@ class Emulator:
             others = {k: v for k, v in self._accounts.items() if k != parse_guid(license_key)}
             accounts = self._normalize_accounts({"accounts": {license_key: {"messages": list(messages), "calls": list(calls)}}}, others)
             self._accounts.update(accounts)
+            self._reindex()
         return self.get_state()
 
     def load_state_file(self, path: str) -> Dict[str, Any]:
@@ -351,10 +405,12 @@ class Emulator:
         accounts = self._normalize_accounts(state or {})
         with self._lock:
             self._accounts = accounts
+            self._reindex()
             self._requests.clear()
             self._cancellations.clear()
             self._faults.clear()
             self._latency = 0.0
+            self._message_status_available = True
         self.wake()
         return self.get_state()
 
@@ -409,6 +465,23 @@ class Emulator:
         with self._lock:
             self._latency = float(seconds)
         return self._latency
+
+    @property
+    def message_status_available(self) -> bool:
+        """False when GetMessageStatus answers 404 Endpoint not found (the day the deprecated method is removed)."""
+        return self._message_status_available
+
+    def set_message_status_available(self, available: Any) -> bool:
+        """Switch GetMessageStatus on (true, the default after reset) or off (404, as WCF answers an unknown endpoint)."""
+        if not isinstance(available, bool):
+            raise ValueError("message_status_available must be true or false")
+        with self._lock:
+            self._message_status_available = available
+        return available
+
+    def settings(self) -> Dict[str, Any]:
+        """The switchable behaviours, as the control API shows them."""
+        return {"message_status_available": self.message_status_available}
 
     def wait(self, seconds: float) -> None:
         """Sleep, but wake early on reset() or stop()."""
@@ -479,8 +552,8 @@ class Emulator:
         """CancelMessage: cancel the scheduled message with this MessageID, whatever its account (no key, as documented)."""
         with self._lock:
             # INFERRED: false for an unknown, sent, queued or already cancelled message.
-            targets = [m for acc in self._accounts.values() for m in acc["messages"]
-                       if message_id is not None and m["id"] == message_id and m["status"] == "scheduled"]
+            message = self._messages_by_id.get(message_id or "")
+            targets = [message] if message is not None and message["status"] == "scheduled" else []
             if commit:
                 for message in targets:
                     message["status"] = "cancelled"
@@ -490,9 +563,9 @@ class Emulator:
     def cancel_call(self, license_key: Optional[str], queue_id: int, transport: str, commit: bool = True) -> bool:
         """CancelNotify: cancel the key's call with this QueueID if it is still scheduled (Queued)."""
         with self._lock:
-            account = self._accounts.get(parse_guid(license_key) or "", {})
+            owner, call = self._calls_by_id.get(queue_id, (None, None))
             # C: completed calls and calls in progress are not cancelled; INFERRED: false for unknown or another key's IDs.
-            targets = [c for c in account.get("calls", []) if c["queue_id"] == queue_id and c["status"] == "scheduled"]
+            targets = [call] if call is not None and owner == parse_guid(license_key) and call["status"] == "scheduled" else []
             if commit:
                 for call in targets:
                     call["status"] = "cancelled"
@@ -504,18 +577,24 @@ class Emulator:
 
         INFERRED: IDs the key does not own (unknown, or another account's) are left out of the answer.
         """
+        key = parse_guid(license_key)
         with self._lock:
-            account = self._accounts.get(parse_guid(license_key) or "", {})
-            by_id = {c["queue_id"]: c for c in account.get("calls", [])}
-            seen: List[int] = []
+            found: Dict[int, Dict[str, Any]] = {}
             for queue_id in queue_ids:
-                if queue_id in by_id and queue_id not in seen:
-                    seen.append(queue_id)
-            return [copy.deepcopy(by_id[q]) for q in seen]
+                owner, call = self._calls_by_id.get(queue_id, (None, None))
+                if call is not None and owner == key and queue_id not in found:
+                    found[queue_id] = copy.deepcopy(call)
+            return list(found.values())
+
+    def message_status(self, message_id: Optional[str]) -> Optional[Dict[str, Any]]:
+        """GetMessageStatus: a copy of the message with this MessageID, whatever its account (no key, C); None when unknown."""
+        with self._lock:
+            message = self._messages_by_id.get(parse_guid(message_id) or "")
+            return None if message is None else copy.deepcopy(message)
 
     def _next_queue_id(self) -> int:
         """The next free QueueID (caller holds the lock)."""
-        return max([FIRST_QUEUE_ID - 1] + [c["queue_id"] for acc in self._accounts.values() for c in acc["calls"]]) + 1
+        return self._max_queue_id + 1
 
     def schedule_calls(self, license_key: Optional[str], calls: List[Dict[str, Any]], transport: str,
                        commit: bool = True) -> Optional[List[Dict[str, Any]]]:
@@ -534,6 +613,8 @@ class Emulator:
                 queue_id += 1
             if commit:
                 account["calls"].extend(stored)
+                self._calls_by_id.update((c["queue_id"], (parse_guid(license_key) or "", c)) for c in stored)
+                self._max_queue_id = max([self._max_queue_id] + [c["queue_id"] for c in stored])
             return copy.deepcopy(stored)
 
     def send_messages(self, license_key: Optional[str], messages: List[Dict[str, Any]], commit: bool = True) -> Optional[List[Dict[str, Any]]]:
@@ -549,6 +630,7 @@ class Emulator:
                 stored.append({"id": message_id, "to": "", "body": "", "status": "scheduled", **message})
             if commit:
                 account["messages"].extend(stored)
+                self._messages_by_id.update((m["id"], m) for m in stored)
             return copy.deepcopy(stored)
 
     def items(self, kind: str) -> List[Dict[str, Any]]:
@@ -569,20 +651,32 @@ class Emulator:
                     found.append(entry)
             return found
 
-    def set_call_status(self, queue_ids: Any, status: Any) -> List[int]:
-        """Move calls (any account) to a status: scheduled (alias queued), in_progress, completed or cancelled; all or none."""
+    def set_call_status(self, queue_ids: Any, status: Any, **fields: Any) -> List[int]:
+        """Move calls (any account) to a status: scheduled (alias queued), in_progress, completed or cancelled; all or none.
+
+        ``fields`` (CALL_FIELDS: duration, start_time, ...) are stored on each call too; a null value removes that field, so
+        the call reads its default again (a completed call's defaults are COMPLETED_CALL_DEFAULTS).
+        """
         status = CALL_STATUS_ALIASES.get(status, status) if isinstance(status, str) else status
         if status not in CALL_STATUSES:
             raise ValueError(f"call status must be one of {list(CALL_STATUSES) + list(CALL_STATUS_ALIASES)}")
         if not isinstance(queue_ids, list) or not all(_is_number(q, True) for q in queue_ids):
             raise ValueError("queue_ids must be a list of integers")
+        if set(fields) - set(CALL_FIELDS):
+            raise ValueError(f"unknown call fields: {sorted(set(fields) - set(CALL_FIELDS))}; known: {list(CALL_FIELDS)}")
+        _check_call_fields(fields)
         with self._lock:
-            calls = {c["queue_id"]: c for acc in self._accounts.values() for c in acc["calls"]}
-            unknown = [q for q in queue_ids if q not in calls]
+            unknown = [q for q in queue_ids if q not in self._calls_by_id]
             if unknown:
                 raise ValueError(f"unknown queue_ids: {unknown[:10]}")
             for queue_id in queue_ids:
-                calls[queue_id]["status"] = status
+                call = self._calls_by_id[queue_id][1]
+                call["status"] = status
+                for name, value in fields.items():
+                    if value is None:
+                        call.pop(name, None)
+                    else:
+                        call[name] = value
         return list(queue_ids)
 
     def set_message_status(self, message_ids: Any, status: Any) -> List[str]:
@@ -593,16 +687,14 @@ class Emulator:
             raise ValueError("message_ids must be a list of GUIDs")
         wanted = [parse_guid(m) for m in message_ids]
         with self._lock:
-            messages: Dict[str, List[Dict[str, Any]]] = {}
-            for acc in self._accounts.values():
-                for message in acc["messages"]:
-                    messages.setdefault(message["id"], []).append(message)
-            unknown = [m for m in wanted if m not in messages]
+            unknown = [m for m in wanted if m not in self._messages_by_id]
             if unknown:
                 raise ValueError(f"unknown message_ids: {unknown[:10]}")
             for message_id in wanted:
-                for message in messages[message_id]:
-                    message["status"] = status
+                message = self._messages_by_id[message_id or ""]
+                if status == "sent" and message["status"] != "sent":
+                    message["sent_time_ms"] = int(time.time() * 1000)
+                message["status"] = status
         return [str(m) for m in wanted]
 
     def _record(self, method: str, transport: str, license_key: Optional[str], reference_id: Optional[str], ids: List[Any],
@@ -746,10 +838,59 @@ def _send_message_request(req: ServiceRequest) -> Optional[Dict[str, Any]]:
     return doc
 
 
+def _wcf_date(ms: int) -> str:
+    """A WCF JSON date, "/Date(ms)/" (written with escaped slashes by _wcf_json)."""
+    return f"/Date({ms})/"
+
+
+def _wcf_json(payload: Any) -> Response:
+    """A JSON answer as DataContractJsonSerializer writes it: compact, every "/" in a string escaped as "\\/"."""
+    # "/" only occurs inside strings in JSON text, so escaping all of them matches WCF's output byte for byte.
+    return Response(200, json.dumps(payload, separators=(",", ":")).replace("/", "\\/").encode("utf-8"), JSON_TYPE)
+
+
+def sms_response(message: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The SMSResponse GetMessageStatus answers for a stored message (None: not found), as a JSON object.
+
+    Field names C (SMSResponse type page); INFERRED: the object shape, DataContract member order (alphabetical), the
+    SMSError enum as a number, SentDateTime as a WCF date (DateTime.MinValue unless sent), ReferenceID null when the
+    message has none, the status mapping (scheduled: all false; queued: Queued; sent: Sent; cancelled: Cancelled) and,
+    for an unknown MessageID or Guid.Empty, SMSError 7 (NotFound) with the all-zero MessageID.
+    """
+    status = (message or {}).get("status")
+    sent_ms = message.get("sent_time_ms", SEEDED_SENT_MS) if message is not None and status == "sent" else WCF_MIN_DATE_MS
+    return {"Cancelled": status == "cancelled", "MessageID": message["id"] if message else ZERO_GUID, "Queued": status == "queued",
+            "ReferenceID": (message or {}).get("reference_id") or None, "SMSError": 0 if message else 7, "SMSIncomingMessages": None,
+            "Sent": status == "sent", "SentDateTime": _wcf_date(sent_ms)}
+
+
+def _sms_response_xml(answer: Dict[str, Any]) -> Response:
+    """The SMSResponse as DataContract XML (INFERRED: namespace SMS_NS, enum as its member name, nulls as i:nil)."""
+    parts = []
+    for name, value in answer.items():
+        if value is None:
+            parts.append(f'<{name} i:nil="true" />')
+            continue
+        if isinstance(value, bool):
+            text = _xml_bool(value)
+        elif name == "SMSError":
+            text = SMS_ERRORS.get(value, str(value))
+        elif name == "SentDateTime":
+            ms = int(value[6:-2])
+            text = DOTNET_MIN_DATE if ms == WCF_MIN_DATE_MS else time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + "Z"
+        else:
+            text = xml_escape(str(value))
+        parts.append(f"<{name}>{text}</{name}>")
+    xml = f'<SMSResponse xmlns="{SMS_NS}" xmlns:i="{XSI_NS}">{"".join(parts)}</SMSResponse>'
+    return Response(200, xml.encode("utf-8"), "application/xml; charset=utf-8")
+
+
 def _messaging(emulator: Emulator, req: ServiceRequest, operation: str, commit: bool) -> Response:
-    """Messaging.svc/<operation>: CancelAllMessages, CancelMessage, SendMessage."""
+    """Messaging.svc/<operation>: CancelAllMessages, CancelMessage, GetMessageStatus, SendMessage."""
     names = {name.lower(): name for name in MESSAGING_OPERATIONS}
     name = names.get(operation.lower())
+    if name == "GetMessageStatus" and not emulator.message_status_available:
+        name = None  # switched off: answered as WCF answers a method the service no longer has
     if name is None:
         return _wcf_page(404, "Service", "Endpoint not found. Please see the service help page for constructing valid requests to the service.")
     if name == "SendMessage":
@@ -767,6 +908,11 @@ def _messaging(emulator: Emulator, req: ServiceRequest, operation: str, commit: 
     if value is None:
         # INFERRED: WCF answers an undeserializable body with its generic 400 HTML "Request Error" page.
         return _wcf_page(400, "Request Error", WCF_REQUEST_ERROR)
+    if name == "GetMessageStatus":
+        # C: no license key, so any account's message is read; it never changes state.
+        message = None if value == ZERO_GUID else emulator.message_status(value)
+        answer = sms_response(message)
+        return _wcf_json(answer) if _negotiate(req.headers.get("Accept"), body_format) == "json" else _sms_response_xml(answer)
     if name == "CancelMessage":
         # C: no license key; INFERRED: true only when that scheduled message was cancelled now.
         result = emulator.cancel_message(value, transport, commit)
@@ -786,17 +932,19 @@ def _send_message(emulator: Emulator, req: ServiceRequest, commit: bool) -> Resp
     recipients = doc.get("To") or []
     # INFERRED: a ScheduledDateTime in the future stores a scheduled message (MessageStatus 201 Ready); otherwise the
     # message counts as sent at once (200 Sent). An unknown key gets 401 InvalidLicenseKey and an empty MessageID.
-    future = doc.get("_scheduled_ms") is not None and doc["_scheduled_ms"] > time.time() * 1000
+    now_ms = int(time.time() * 1000)
+    future = doc.get("_scheduled_ms") is not None and doc["_scheduled_ms"] > now_ms
+    sent = {} if future else {"sent_time_ms": now_ms}
     stored = emulator.send_messages(doc["LicenseKey"], [
         {"to": number, "body": doc.get("Body") or "", "status": "scheduled" if future else "sent",
-         "reference_id": doc.get("ReferenceID") or "", "from": doc.get("From") or ""} for number in recipients], commit)
+         "reference_id": doc.get("ReferenceID") or "", "from": doc.get("From") or "", **sent} for number in recipients], commit)
     answers = []
     for index, number in enumerate(recipients):
         message_id, status = (ZERO_GUID, 401) if stored is None else (stored[index]["id"], 201 if future else 200)
         # The field set beyond MessageID, MessageStatus, To, From, SentTime and Attachments is INFERRED.
         answers.append({"Attachments": None, "From": doc.get("From"), "MessageID": message_id, "MessageStatus": status,
                         "ReferenceID": doc.get("ReferenceID"), "SentTime": None if future or stored is None else
-                        f"/Date({int(time.time() * 1000)})/", "Subject": doc.get("Subject"), "To": number})
+                        _wcf_date(now_ms), "Subject": doc.get("Subject"), "To": number})
     return _json_response(200, answers)
 
 
@@ -806,18 +954,25 @@ def _xml_bool(value: bool) -> str:
 
 
 def notify_return_fields(call: Optional[Dict[str, Any]], code: Optional[Tuple[int, str]] = None) -> List[Tuple[str, str]]:
-    """A NotifyReturn as (element, text) pairs in the documented order; null strings are left out (3P)."""
-    status = (call or {}).get("status", "scheduled")
+    """A NotifyReturn as (element, text) pairs in the documented order; null (and empty) strings are left out (3P).
+
+    A call's own CALL_FIELDS win; a completed call fills the rest from COMPLETED_CALL_DEFAULTS (INFERRED), any other
+    status reads Duration 0, DateTime.MinValue and MinuteRate 0 as before.
+    """
+    call = call or {}
+    status = call.get("status", "scheduled")
     response_code, response_text = code or CALL_RESPONSE[status]
     finished = status in ("completed", "cancelled")  # INFERRED: a cancelled call also reads CallComplete true
+    given = dict(COMPLETED_CALL_DEFAULTS) if status == "completed" else {}
+    given.update((name, value) for name, value in call.items() if name in CALL_FIELDS and value is not None)
     values = {"ResponseCode": str(response_code), "ResponseText": response_text,
-              "CallAnswered": _xml_bool(status == "completed"), "QueueID": str((call or {}).get("queue_id", 0)),
-              "TryCount": "1" if status in ("in_progress", "completed") else "0", "Demo": "false",
-              "Duration": "0", "StartTime": DOTNET_MIN_DATE, "EndTime": DOTNET_MIN_DATE, "MinuteRate": "0",
-              "CallComplete": _xml_bool(finished)}
-    if call and call.get("text"):
-        values["TextToSay"] = str(call["text"])
-    return [(name, values[name]) for name, _type in NOTIFY_RETURN_FIELDS if name in values]
+              "CallAnswered": _xml_bool(given.get("call_answered", status == "completed")), "QueueID": str(call.get("queue_id", 0)),
+              "TryCount": str(given.get("try_count", 1 if status in ("in_progress", "completed") else 0)), "Demo": "false",
+              "DigitsPressed": given.get("digits_pressed"), "MachineDetection": given.get("machine_detection"),
+              "Duration": str(given.get("duration", 0)), "StartTime": given.get("start_time", DOTNET_MIN_DATE),
+              "EndTime": given.get("end_time", DOTNET_MIN_DATE), "MinuteRate": str(given.get("minute_rate", 0)),
+              "Country": given.get("country"), "CallComplete": _xml_bool(finished), "TextToSay": str(call.get("text") or "")}
+    return [(name, values[name]) for name, _type in NOTIFY_RETURN_FIELDS if values.get(name)]
 
 
 def _notify_return_xml(call: Optional[Dict[str, Any]], tag: str = "NotifyReturn", attrs: str = "",
@@ -1051,27 +1206,38 @@ def phone_notify_wsdl(host: str) -> str:
             f'</wsdl:service></wsdl:definitions>')
 
 
-def messaging_wsdl(host: str) -> str:
+def messaging_wsdl(host: str, message_status: bool = True) -> str:
     """A WSDL 1.1 for the emulated Messaging operations, as an HTTP GET binding (what the emulator answers).
 
     INFERRED: the real Messaging.svc?wsdl publishes SOAP bindings (mms2wsHttpBindingSecure) that the emulator does not
-    speak; this one describes CancelAllMessages and CancelMessage over GET, answering DataContract <boolean>.
+    speak; this one describes CancelAllMessages and CancelMessage over GET, answering DataContract <boolean>, and
+    GetMessageStatus (unless ``message_status`` is false) answering a DataContract <SMSResponse>.
     """
     address = xml_escape(f"http://{host}/Messaging.svc", {'"': "&quot;"})
     tns = "http://tempuri.org/"  # INFERRED: WCF's default contract namespace
-    ops = (("CancelAllMessages", "LicenseKey"), ("CancelMessage", "MessageID"))
+    ops = [("CancelAllMessages", "LicenseKey", "ser:boolean"), ("CancelMessage", "MessageID", "ser:boolean")]
+    if message_status:
+        ops.append(("GetMessageStatus", "MessageID", "sms:SMSResponse"))
     messages = "".join(f'<wsdl:message name="{op}HttpGetIn"><wsdl:part name="{param}" type="s:string" /></wsdl:message>'
-                       f'<wsdl:message name="{op}HttpGetOut"><wsdl:part name="Body" element="ser:boolean" /></wsdl:message>'
-                       for op, param in ops)
+                       f'<wsdl:message name="{op}HttpGetOut"><wsdl:part name="Body" element="{element}" /></wsdl:message>'
+                       for op, param, element in ops)
+    sms_fields = "".join(f'<s:element minOccurs="0" name="{name}" type="{xsd_type}" nillable="{str(nillable).lower()}" />'
+                         for name, xsd_type, nillable in (("Cancelled", "s:boolean", False), ("MessageID", "s:string", False),
+                                                          ("Queued", "s:boolean", False), ("ReferenceID", "s:string", True),
+                                                          ("SMSError", "s:string", False), ("SMSIncomingMessages", "s:anyType", True),
+                                                          ("Sent", "s:boolean", False), ("SentDateTime", "s:dateTime", False)))
     port_ops = "".join(f'<wsdl:operation name="{op}"><wsdl:input message="tns:{op}HttpGetIn" /><wsdl:output message="tns:{op}HttpGetOut" />'
-                       f'</wsdl:operation>' for op, _param in ops)
+                       f'</wsdl:operation>' for op, _param, _element in ops)
     binding_ops = "".join(f'<wsdl:operation name="{op}"><http:operation location="/{op}" /><wsdl:input><http:urlEncoded /></wsdl:input>'
-                          f'<wsdl:output><mime:mimeXml part="Body" /></wsdl:output></wsdl:operation>' for op, _param in ops)
+                          f'<wsdl:output><mime:mimeXml part="Body" /></wsdl:output></wsdl:operation>' for op, _param, _element in ops)
     return (f'{XML_DECL}\n<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:s="http://www.w3.org/2001/XMLSchema" '
             f'xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/" '
-            f'xmlns:ser="{SERIALIZATION_NS}" xmlns:tns="{tns}" targetNamespace="{tns}" name="Messaging">'
+            f'xmlns:ser="{SERIALIZATION_NS}" xmlns:sms="{SMS_NS}" xmlns:tns="{tns}" targetNamespace="{tns}" name="Messaging">'
             f'<wsdl:types><s:schema elementFormDefault="qualified" targetNamespace="{SERIALIZATION_NS}">'
-            f'<s:element name="boolean" type="s:boolean" /></s:schema></wsdl:types>{messages}'
+            f'<s:element name="boolean" type="s:boolean" /></s:schema>'
+            f'<s:schema elementFormDefault="qualified" targetNamespace="{SMS_NS}"><s:complexType name="SMSResponse"><s:sequence>'
+            f'{sms_fields}</s:sequence></s:complexType><s:element name="SMSResponse" nillable="true" type="sms:SMSResponse" />'
+            f'</s:schema></wsdl:types>{messages}'
             f'<wsdl:portType name="IMessagingHttpGet">{port_ops}</wsdl:portType>'
             f'<wsdl:binding name="MessagingHttpGet" type="tns:IMessagingHttpGet"><http:binding verb="GET" />{binding_ops}</wsdl:binding>'
             f'<wsdl:service name="Messaging"><wsdl:port name="MessagingHttpGet" binding="tns:MessagingHttpGet">'
@@ -1085,7 +1251,7 @@ def handle_service(emulator: Emulator, req: ServiceRequest, commit: bool = True)
     route = req.route.lower()
     if route == MESSAGING_BASE:
         if req.method == "GET" and req.query.strip().lower() == "wsdl":
-            return Response(200, messaging_wsdl(_request_host(req)).encode("utf-8"), TEXT_XML)
+            return Response(200, messaging_wsdl(_request_host(req), emulator.message_status_available).encode("utf-8"), TEXT_XML)
         return _wcf_page(200, "Service", "This is an emulated Messaging.svc endpoint (webHttp).")
     if route.startswith(MESSAGING_BASE + "/"):
         return _messaging(emulator, req, req.route[len(MESSAGING_BASE) + 1:], commit)
@@ -1116,7 +1282,7 @@ def _request_info(req: ServiceRequest) -> Dict[str, Any]:
         operation = params.get("_operation", "")
     queue_ids = _split_ids(";".join(v for k, v in params.items() if k in ("queueid", "queueids")))
     message_ids = [parse_guid(params["messageid"])] if parse_guid(params.get("messageid")) else []
-    if operation.lower() == "cancelmessage" and params.get("_posted_guid"):
+    if operation.lower() in MESSAGE_ID_OPERATIONS and params.get("_posted_guid"):
         message_ids.append(params["_posted_guid"])
     return {"operation": operation, "reference_ids": [params["referenceid"]] if "referenceid" in params else [],
             "queue_ids": queue_ids, "message_ids": message_ids}
@@ -1130,7 +1296,7 @@ def request_params(req: ServiceRequest) -> Dict[str, str]:
     posted = _posted_guid(req)[0]
     if posted:
         found["_posted_guid"] = posted
-        if "cancelmessage" not in req.route.lower():
+        if not any(operation in req.route.lower() for operation in MESSAGE_ID_OPERATIONS):
             found["licensekey"] = posted
     try:
         for element in parse_xml(req.body).iter():
@@ -1179,11 +1345,19 @@ def _control(emulator: Emulator, method: str, name: str, payload: Any) -> Tuple[
     if name in ("calls", "messages") and method == "GET":
         return 200, emulator.items(name)
     if name == "calls/status" and method == "POST" and isinstance(payload, dict):
-        return 200, {"updated": emulator.set_call_status(payload.get("queue_ids"), payload.get("status"))}
+        fields = {k: v for k, v in payload.items() if k not in ("queue_ids", "status")}
+        return 200, {"updated": emulator.set_call_status(payload.get("queue_ids"), payload.get("status"), **fields)}
     if name == "messages/status" and method == "POST" and isinstance(payload, dict):
         return 200, {"updated": emulator.set_message_status(payload.get("message_ids"), payload.get("status"))}
     if name in ("calls/status", "messages/status") and method == "POST":
         raise ValueError('the body must be {"queue_ids"|"message_ids": [...], "status": "..."}')
+    if name == "settings" and method in ("GET", "PUT"):
+        if method == "PUT":
+            if not isinstance(payload, dict) or set(payload) - {"message_status_available"}:
+                raise ValueError('the body must be {"message_status_available": true|false}')
+            if "message_status_available" in payload:
+                emulator.set_message_status_available(payload["message_status_available"])
+        return 200, emulator.settings()
     if name == "latency" and method in ("GET", "PUT"):
         if method == "PUT":
             emulator.set_latency(payload.get("seconds") if isinstance(payload, dict) else payload)

@@ -996,7 +996,7 @@ def test_phone_notify_wsdl_describes_the_emulated_operations(emulator, path):
 def test_messaging_wsdl_and_a_bad_host_header(emulator):
     reply = call(emulator, "GET", "/Messaging.svc?wsdl", headers={"Host": 'evil"><x'})
     root = ET.fromstring(reply.body)
-    assert [op.get("name") for op in root.find(f"{{{WSDL_NS}}}portType")] == ["CancelAllMessages", "CancelMessage"]
+    assert [op.get("name") for op in root.find(f"{{{WSDL_NS}}}portType")] == ["CancelAllMessages", "CancelMessage", "GetMessageStatus"]
     assert [a.get("location") for a in root.iter() if a.tag.endswith("}address")] == ["http://localhost/Messaging.svc"]
     assert call(emulator, "GET", VOICE).headers["Content-Type"].startswith("text/html")  # the help page without ?wsdl
 
@@ -1087,3 +1087,262 @@ def test_truncate_fault_says_connection_close(demo_emulator):
     demo_emulator.add_faults({"type": "truncate", "bytes": 5})
     answer = raw_exchange(demo_emulator, f"GET {VOICE_GET}?ReferenceID=none&LicenseKey={KEY} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert b"\r\nConnection: close\r\n" in answer and not answer.endswith(b"<quiet>")
+
+
+# ---- Messaging GetMessageStatus ------------------------------------------------------------------------------------
+
+STATUS = "/Messaging.svc/GetMessageStatus"
+MIN_DATE = "/Date(-62135596800000)/"
+SEEDED_SENT = "/Date(1796115600000)/"  # a message seeded as sent without sent_time_ms
+
+
+def message_status_json(emulator: Any, message_id: str, path: str = STATUS) -> Dict[str, Any]:
+    """POST a bare JSON string MessageID, as the collection does, and decode the SMSResponse."""
+    reply = call(emulator, "POST", path, json.dumps(message_id), JSON_HEADERS)
+    assert (reply.status, reply.headers["Content-Type"]) == (200, "application/json; charset=utf-8")
+    assert reply.body.count(b"\\/Date(") == 1  # WCF escapes the slashes of a date
+    return json.loads(reply.body)
+
+
+def sms_response(message_id: str, status: str = "", sent: str = MIN_DATE, error: int = 0, reference_id: Optional[str] = None) -> Dict[str, Any]:
+    return {"Cancelled": status == "cancelled", "MessageID": message_id, "Queued": status == "queued", "ReferenceID": reference_id,
+            "SMSError": error, "SMSIncomingMessages": None, "Sent": status == "sent", "SentDateTime": sent}
+
+
+@pytest.mark.parametrize("message_id, status, sent", [
+    (MID, "scheduled", MIN_DATE),
+    ("9d0c4f2e-5a1b-4c3d-8e7f-000000000106", "sent", SEEDED_SENT),
+    ("9d0c4f2e-5a1b-4c3d-8e7f-000000000108", "queued", MIN_DATE),
+    ("4f1bbcdc-1a2b-4c3d-9e8f-000000000201", "scheduled", MIN_DATE),  # another account's message: no key needed
+])
+def test_get_message_status_maps_each_stored_status(demo_emulator, message_id, status, sent):
+    assert message_status_json(demo_emulator, message_id.upper()) == sms_response(message_id, status, sent)
+
+
+def test_get_message_status_answer_is_wcf_json_text(demo_emulator):
+    reply = call(demo_emulator, "POST", STATUS, json.dumps(MID), JSON_HEADERS)
+    assert reply.text == ('{"Cancelled":false,"MessageID":"' + MID + '","Queued":false,"ReferenceID":null,"SMSError":0,'
+                          '"SMSIncomingMessages":null,"Sent":false,"SentDateTime":"\\/Date(-62135596800000)\\/"}')
+
+
+def test_get_message_status_reads_cancelled_and_sent_messages_with_their_times(demo_emulator):
+    call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS)
+    assert message_status_json(demo_emulator, MID) == sms_response(MID, "cancelled")
+    before = int(time.time() * 1000)
+    answers = json.loads(send_message(demo_emulator, ScheduledDateTime=None, To=["+15555550199"], ReferenceID="batch-9").body)
+    sent_id, sent_time = answers[0]["MessageID"], answers[0]["SentTime"]
+    assert before <= int(sent_time[6:-2]) <= time.time() * 1000
+    assert message_status_json(demo_emulator, sent_id) == sms_response(sent_id, "sent", sent_time, reference_id="batch-9")
+    later = json.loads(send_message(demo_emulator, To=["+15555550198"], ReferenceID="batch-10").body)[0]["MessageID"]
+    assert message_status_json(demo_emulator, later) == sms_response(later, "scheduled", reference_id="batch-10")
+    demo_emulator.set_message_status([later], "sent")  # sent now: SentDateTime is when it was moved
+    assert before <= int(message_status_json(demo_emulator, later)["SentDateTime"][6:-2]) <= time.time() * 1000
+
+
+def test_get_message_status_takes_a_seeded_sent_time(emulator):
+    emulator.set_state({"accounts": {KEY: {"messages": [{"id": MID, "status": "sent", "sent_time_ms": 1767225600000, "reference_id": "r1"}]}}})
+    assert message_status_json(emulator, MID) == sms_response(MID, "sent", "/Date(1767225600000)/", reference_id="r1")
+    with pytest.raises(ValueError):
+        emulator.set_state({"accounts": {KEY: {"messages": [{"id": MID, "sent_time_ms": "yesterday"}]}}})
+
+
+@pytest.mark.parametrize("message_id", [UNKNOWN_KEY, "00000000-0000-0000-0000-000000000000"])
+def test_get_message_status_unknown_or_empty_id_is_not_found(demo_emulator, message_id):
+    assert message_status_json(demo_emulator, message_id) == sms_response("00000000-0000-0000-0000-000000000000", error=7)
+
+
+def test_get_message_status_get_form_and_formats(demo_emulator):
+    got = call(demo_emulator, "GET", f"/messaging.svc/getmessagestatus?MessageID={MID}", headers={"Accept": "application/json"})
+    assert json.loads(got.body) == sms_response(MID, "scheduled")
+    empty = call(demo_emulator, "GET", STATUS, headers={"Accept": "application/json"})  # no MessageID: Guid.Empty
+    assert json.loads(empty.body)["SMSError"] == 7
+    xml = call(demo_emulator, "GET", f"{STATUS}?MessageID=9d0c4f2e-5a1b-4c3d-8e7f-000000000106")  # no Accept: XML, as for CancelMessage
+    root = ET.fromstring(xml.body)
+    fields = {child.tag.split("}")[1]: child.text for child in root}
+    assert root.tag == "{http://sms2.cdyne.com}SMSResponse" and xml.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert (fields["Sent"], fields["SMSError"], fields["SentDateTime"], fields["ReferenceID"]) == ("true", "NoError", "2026-12-01T09:00:00Z", None)
+    assert call(demo_emulator, "GET", f"{STATUS}?MessageID=nope").status == 400
+    assert call(demo_emulator, "POST", STATUS, json.dumps({"MessageID": MID}), JSON_HEADERS).status == 400
+    assert call(demo_emulator, "PUT", STATUS, json.dumps(MID), JSON_HEADERS).status == 405
+
+
+def test_get_message_status_is_read_only_and_logged(demo_emulator):
+    before = demo_emulator.get_state()
+    for message_id in (MID, "9d0c4f2e-5a1b-4c3d-8e7f-000000000106", UNKNOWN_KEY):
+        message_status_json(demo_emulator, message_id)
+    assert call(demo_emulator, "HEAD", f"{STATUS}?MessageID={MID}").body == b""
+    assert demo_emulator.get_state() == before and demo_emulator.cancellations() == []
+    logged = demo_emulator.requests()
+    assert [(r["method"], r["path"], r["status"]) for r in logged] == [("POST", STATUS, 200)] * 3 + [("HEAD", STATUS, 200)]
+    assert logged[0]["body"] == json.dumps(MID)
+
+
+def test_get_message_status_can_be_switched_off_to_endpoint_not_found(demo_emulator):
+    assert control(demo_emulator, "GET", "settings") == (200, {"message_status_available": True})
+    assert control(demo_emulator, "PUT", "settings", {"message_status_available": False}) == (200, {"message_status_available": False})
+    for reply in (call(demo_emulator, "POST", STATUS, json.dumps(MID), JSON_HEADERS), call(demo_emulator, "GET", f"{STATUS}?MessageID={MID}")):
+        assert (reply.status, reply.headers["Content-Type"]) == (404, "text/html") and "Endpoint not found." in reply.text
+    wsdl = ET.fromstring(call(demo_emulator, "GET", "/Messaging.svc?wsdl").body)
+    assert [op.get("name") for op in wsdl.find(f"{{{WSDL_NS}}}portType")] == ["CancelAllMessages", "CancelMessage"]
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS).body == b"true"  # the rest still works
+    assert [r["status"] for r in demo_emulator.requests()][:2] == [404, 404]
+    assert control(demo_emulator, "PUT", "settings", {"message_status_available": "no"})[0] == 400
+    assert control(demo_emulator, "PUT", "settings", {"status_available": False})[0] == 400
+    demo_emulator.set_message_status_available(True)
+    assert message_status_json(demo_emulator, MID)["Cancelled"] is True
+    demo_emulator.set_message_status_available(False)
+    demo_emulator.reset()  # a reset switches it back on
+    assert demo_emulator.message_status_available is True and message_status_json(demo_emulator, MID)["SMSError"] == 7
+
+
+def test_get_message_status_404_can_also_come_from_a_respond_fault(demo_emulator):
+    demo_emulator.add_faults({"type": "respond", "status": 404, "count": None, "match": {"operation": "GetMessageStatus"}})
+    assert call(demo_emulator, "POST", STATUS, json.dumps(MID), JSON_HEADERS).status == 404
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS).status == 200
+
+
+def test_fault_targets_get_message_status_by_message_id(demo_emulator):
+    other = "9d0c4f2e-5a1b-4c3d-8e7f-000000000102"
+    demo_emulator.add_faults({"type": "respond", "status": 503, "count": None, "body_template": "busy {message_id}",
+                              "match": {"operation": "GetMessageStatus", "message_id": MID.upper()}})
+    refused = call(demo_emulator, "POST", STATUS, json.dumps(MID), JSON_HEADERS)
+    assert (refused.status, refused.text) == (503, f"busy {MID}")
+    assert call(demo_emulator, "GET", f"{STATUS}?MessageID={MID}").status == 503
+    assert message_status_json(demo_emulator, other)["MessageID"] == other
+    assert call(demo_emulator, "POST", CANCEL_MESSAGE, json.dumps(MID), JSON_HEADERS).body == b"true"  # another operation
+    demo_emulator.clear_faults()
+    demo_emulator.add_faults({"type": "drop", "match": {"message_id": other}})  # no operation: any request carrying the ID
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        call(demo_emulator, "POST", STATUS, json.dumps(other), JSON_HEADERS)
+    assert demo_emulator.faults() == []
+
+
+# ---- NotifyReturn call details -------------------------------------------------------------------------------------
+
+COMPLETED_DEFAULTS = [("ResponseCode", "1"), ("ResponseText", "Call Answered"), ("CallAnswered", "true"), ("QueueID", "1009"),
+                      ("TryCount", "1"), ("Demo", "false"), ("MachineDetection", "HUMAN"), ("Duration", "42"),
+                      ("StartTime", "2026-12-07T10:15:03.57"), ("EndTime", "2026-12-07T10:15:45.57"), ("MinuteRate", "0.0900"),
+                      ("CallComplete", "true")]
+
+
+def status_pairs(emulator: Any, queue_ids: str, key: str = KEY) -> List[List[Any]]:
+    """GetMultipleQueueIdStatus over GET: each NotifyReturn as (element, text) pairs in document order."""
+    reply = call(emulator, "GET", f"{VOICE}/GetMultipleQueueIdStatus?{urlencode({'QueueIDs': queue_ids, 'LicenseKey': key})}")
+    root = ET.fromstring(reply.body)
+    assert reply.status == 200 and len(notify_returns(root)) == len(root)  # notify_returns checks the documented order
+    return [[(child.tag.split("}")[1], child.text or "") for child in item] for item in root]
+
+
+def test_completed_call_reads_realistic_defaults_in_documented_order(demo_emulator):
+    assert status_pairs(demo_emulator, "1009") == [COMPLETED_DEFAULTS]  # seeded completed, no details given
+    control(demo_emulator, "POST", "calls/status", {"queue_ids": [1001], "status": "completed"})
+    assert status_pairs(demo_emulator, "1001") == [[p if p[0] != "QueueID" else ("QueueID", "1001") for p in COMPLETED_DEFAULTS]]
+    # other statuses keep the empty details: no MachineDetection or DigitsPressed (null strings are left out)
+    assert [dict(p) for p in status_pairs(demo_emulator, "1002;1007")] == [
+        {"ResponseCode": "0", "ResponseText": "Queued", "CallAnswered": "false", "QueueID": "1002", "TryCount": "0", "Demo": "false",
+         "Duration": "0", "StartTime": "0001-01-01T00:00:00", "EndTime": "0001-01-01T00:00:00", "MinuteRate": "0", "CallComplete": "false"},
+        {"ResponseCode": "12", "ResponseText": "Dialing", "CallAnswered": "false", "QueueID": "1007", "TryCount": "1", "Demo": "false",
+         "Duration": "0", "StartTime": "0001-01-01T00:00:00", "EndTime": "0001-01-01T00:00:00", "MinuteRate": "0", "CallComplete": "false"}]
+
+
+def test_seeded_call_details_are_reported_over_soap_too(emulator):
+    details = {"duration": 17, "start_time": "2026-12-07T09:00:01.2", "end_time": "2026-12-07T09:00:18.2", "machine_detection": "MACHINE",
+               "digits_pressed": "1#", "try_count": 3, "minute_rate": 0.12, "call_answered": False, "country": "US"}
+    calls = [{"queue_id": 5, "status": "completed", "text": "Hi", **details}, {"queue_id": 6, "status": "cancelled", "try_count": 2}]
+    emulator.add_account(KEY, calls=calls)
+    part = soap_parts(soap_call(emulator, 11, "GetMultipleQueueIdStatus", f"<QueueIDs>5;6</QueueIDs><LicenseKey>{KEY}</LicenseKey>"), SOAP11_NS)
+    first, second = notify_returns(part.find(f"{{{NS}}}GetMultipleQueueIdStatusResult"))
+    assert first == {"ResponseCode": "1", "ResponseText": "Call Answered", "CallAnswered": "false", "QueueID": "5", "TryCount": "3",
+                     "Demo": "false", "DigitsPressed": "1#", "MachineDetection": "MACHINE", "Duration": "17",
+                     "StartTime": "2026-12-07T09:00:01.2", "EndTime": "2026-12-07T09:00:18.2", "MinuteRate": "0.12", "Country": "US",
+                     "CallComplete": "true", "TextToSay": "Hi"}
+    assert (second["ResponseCode"], second["TryCount"], second["Duration"], "MachineDetection" in second) == ("22", "2", "0", False)
+
+
+def test_control_sets_call_details_with_the_status(demo_emulator):
+    status, body = control(demo_emulator, "POST", "calls/status", {"queue_ids": [1001, 1002], "status": "completed", "duration": 7,
+                                                                   "machine_detection": "MACHINE", "digits_pressed": ""})
+    assert (status, body) == (200, {"updated": [1001, 1002]})
+    first = dict(status_pairs(demo_emulator, "1001")[0])
+    got = (first["Duration"], first["MachineDetection"], first["StartTime"], "DigitsPressed" in first)
+    assert got == ("7", "MACHINE", "2026-12-07T10:15:03.57", False)
+    demo_emulator.set_call_status([1001], "completed", duration=None, machine_detection=None)  # null: back to the defaults
+    assert status_pairs(demo_emulator, "1001")[0] == [p if p[0] != "QueueID" else ("QueueID", "1001") for p in COMPLETED_DEFAULTS]
+    assert next(c for c in control(demo_emulator, "GET", "calls")[1] if c["queue_id"] == 1002)["duration"] == 7
+
+
+@pytest.mark.parametrize("fields", [{"duration": -1}, {"duration": "42"}, {"start_time": "yesterday"}, {"minute_rate": "cheap"},
+                                    {"call_answered": "yes"}, {"ringtone": "x"}])
+def test_call_details_are_checked(demo_emulator, fields):
+    status, body = control(demo_emulator, "POST", "calls/status", {"queue_ids": [1001], "status": "completed", **fields})
+    assert status == 400 and body["error"] and call_status(demo_emulator, 1001) == "scheduled"
+    if "ringtone" not in fields:
+        with pytest.raises(ValueError):
+            demo_emulator.add_account(UNKNOWN_KEY, calls=[{"status": "completed", **fields}])
+
+
+# ---- QueueID index and duplicate IDs -------------------------------------------------------------------------------
+
+
+def test_many_calls_cancel_then_status_read_through_the_index(emulator):
+    emulator.add_account(KEY, calls=[{"queue_id": q, "reference_id": "bulk"} for q in range(1, 20001)])
+    emulator.add_account(OTHER_KEY, calls=[{"queue_id": 30001}])
+    started = time.perf_counter()
+    for queue_id in range(1, 20001, 2):
+        assert emulator.cancel_call(KEY, queue_id, "test") is True
+    # about 0.1 s through the index; scanning the account's 20,000 calls for each of the 10,000 cancels took 3 s
+    assert time.perf_counter() - started < 1.0
+    conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    for queue_id in (2, 4, 30001):
+        conn.request("POST", f"{VOICE}/CancelNotify", urlencode({"QueueID": queue_id, "LicenseKey": KEY}),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        answer = conn.getresponse()
+        assert bool_result(Reply(answer.status, answer.headers, answer.read())) is (queue_id != 30001)
+    conn.close()
+    ids = ";".join(str(q) for q in list(range(1, 10001)) + [30001, 424242])
+    reply = form_post(emulator, "GetMultipleQueueIdStatus", {"QueueIDs": ids, "LicenseKey": KEY})
+    entries = notify_returns(ET.fromstring(reply.body))
+    assert [int(e["QueueID"]) for e in entries] == list(range(1, 10001))  # another key's and unknown IDs left out
+    assert [e["ResponseCode"] for e in entries[:6]] == ["22", "22", "22", "22", "22", "0"]
+    assert sum(e["ResponseCode"] == "22" for e in entries) == 5002
+
+
+def test_index_follows_state_replacement_and_new_calls(demo_emulator):
+    demo_emulator.add_account(KEY, calls=[{"queue_id": 7001}])  # replaces the demo key's account: 1001 is gone
+    assert demo_emulator.cancel_call(KEY, 1001, "test") is False and demo_emulator.cancel_call(KEY, 7001, "test") is True
+    assert demo_emulator.cancel_call(OTHER_KEY, 2001, "test") is True
+    entries = notify_returns(ET.fromstring(form_post(demo_emulator, NOTIFY_MULTIPLE, notify_multiple_params(PhoneNumbersToDial="1555")).body))
+    assert entries[0]["QueueID"] == "100001"
+    assert bool_result(form_post(demo_emulator, "CancelNotify", {"QueueID": "100001", "LicenseKey": KEY})) is True
+    sent = json.loads(send_message(demo_emulator, To=["+15555550197"]).body)[0]["MessageID"]
+    assert message_status_json(demo_emulator, sent)["SMSError"] == 0
+    demo_emulator.reset({"accounts": {OTHER_KEY: {"calls": [{"queue_id": 1001}]}}})
+    assert demo_emulator.cancel_call(KEY, 1001, "test") is False and demo_emulator.cancel_call(OTHER_KEY, 1001, "test") is True
+    assert message_status_json(demo_emulator, sent)["SMSError"] == 7
+    demo_emulator.set_call_status([1001], "completed")
+    with pytest.raises(ValueError):
+        demo_emulator.set_call_status([7001], "completed")
+
+
+@pytest.mark.parametrize("doc, what", [
+    ({"accounts": {KEY: {"calls": [{"queue_id": 1001}]}, OTHER_KEY: {"calls": [{"queue_id": 1001}]}}}, "QueueID 1001"),
+    ({"accounts": {KEY: {"calls": [{"queue_id": 5}, {"queue_id": 5}]}}}, "QueueID 5"),
+    ({"accounts": {KEY: {"messages": [{"id": MID}]}, OTHER_KEY: {"messages": [{"message_id": MID.upper()}]}}}, f"MessageID {MID}"),
+])
+def test_state_refuses_duplicate_ids_across_accounts(demo_emulator, doc, what):
+    before = demo_emulator.get_state()
+    with pytest.raises(ValueError, match=what):
+        demo_emulator.set_state(doc)
+    status, body = control(demo_emulator, "PUT", "state", doc)
+    assert status == 400 and what in body["error"] and KEY not in body["error"]
+    assert demo_emulator.get_state() == before
+
+
+def test_add_account_refuses_ids_of_another_account(demo_emulator):
+    before = demo_emulator.get_state()
+    with pytest.raises(ValueError, match="QueueID 2001"):
+        demo_emulator.add_account(KEY, calls=[{"queue_id": 2001}])
+    with pytest.raises(ValueError, match="MessageID"):
+        demo_emulator.add_account(UNKNOWN_KEY, messages=[{"id": MID}])
+    assert demo_emulator.get_state() == before
+    demo_emulator.add_account(KEY, calls=[{"queue_id": 1001}])  # replacing an account may reuse its own IDs
