@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import math
 import re
@@ -20,6 +19,7 @@ import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from datetime import datetime, timedelta, timezone
 from typing import Callable, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -32,12 +32,13 @@ except ImportError:
 else:
     REQUESTS_IMPORT_ERROR = None
 
-COLLECTION_VERSION = '1.1.0'
+COLLECTION_VERSION = '2.0.0'
 
 MAX_BODY_BYTES = 1024 * 1024
 FIRST_WAIT = 0.5
 MAX_WAIT = 60.0
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+UNAVAILABLE_STATUSES = frozenset((400, 404, 405))  # how WCF answers a method it does not offer
 MAX_CALL_COUNT = 2 ** 31 - 1  # the service's .NET Int32
 MAX_QUEUE_ID = 2 ** 63 - 1  # the service's .NET Int64
 STATUS_BATCH = 100  # queue IDs per GetMultipleQueueIdStatus request; the vendor documents no limit (INFERRED)
@@ -50,8 +51,10 @@ _GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _COUNT = re.compile(r'[0-9]{1,10}')
 _CODE = re.compile(r'-?[0-9]{1,10}')
 _QUEUE_ID = re.compile(r'[0-9]{1,19}')
+_DECIMAL = re.compile(r'-?[0-9]{1,15}(\.[0-9]{1,15})?')
+_WCF_DATE = re.compile(r'/Date\((-?[0-9]{1,15})(?:[+-][0-9]{4})?\)/')
+_DOTNET_MIN_DAY = datetime(1, 1, 2, tzinfo=timezone.utc)  # .NET's DateTime.MinValue, in any time zone
 _DTD = re.compile(r'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
-_CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 _ERRNO = re.compile(r'\[Errno -?\d+\] ([^)\'"]+)')
 _JSON_SPACE = ' \t\r\n'
 
@@ -66,10 +69,6 @@ class EsendexError(Exception):
 
     def __str__(self) -> str:
         return self.msg
-
-
-class EsendexInputError(EsendexError):
-    """An option is invalid; raised before any request is sent."""
 
 
 class EsendexHTTPError(EsendexError):
@@ -88,14 +87,8 @@ class EsendexResponseError(EsendexError):
     """The service answered, but not with what the method returns."""
 
 
-class EsendexBulkError(EsendexError):
-    """One item of a bulk run failed; carries every answer received, so no cancellation goes unreported."""
-
-    def __init__(self, msg: str, done: list, failed: list, not_attempted: list, outcome_unknown: bool) -> None:
-        super().__init__(msg, outcome_unknown)
-        self.done = done  # [(Item, Answer)] in input order
-        self.failed = failed  # [(Item, EsendexError)] in input order
-        self.not_attempted = not_attempted  # [Item]
+class EsendexUnavailableError(EsendexError):
+    """The service does not offer the method (HTTP 400, 404 or 405, or an answer of another type)."""
 
 
 @dataclass
@@ -112,25 +105,69 @@ class Answer:
         return bool(self.notes)
 
 
-class Item(NamedTuple):
-    """One ID of a bulk run: what kind it is (for messages), the ID, and the call that handles it."""
+@dataclass
+class Outcome:
+    """What became of one job of a bulk run: an answer, an error, or neither (not attempted)."""
 
-    kind: str
     id: object
-    call: Callable
+    answer: Answer | None = None
+    error: EsendexError | None = None
 
 
 class CallStatus(NamedTuple):
-    """What GetMultipleQueueIdStatus says of one queue ID."""
+    """One NotifyReturn of GetMultipleQueueIdStatus; a field the answer lacks is None."""
 
-    code: int
-    text: str
-    complete: bool
+    queue_id: int
+    response_code: int
+    response_text: str | None
+    call_complete: bool
+    call_answered: bool | None = None
+    machine_detection: str | None = None
+    duration: int | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    digits_pressed: str | None = None
+    try_count: int | None = None
+    minute_rate: float | None = None
 
     @property
     def cancellable(self) -> bool:
         """Queued and not complete: the only state the vendor says a cancellation acts on (INFERRED from its codes)."""
-        return self.code == QUEUED and not self.complete
+        return self.response_code == QUEUED and not self.call_complete
+
+    @property
+    def label(self) -> str:
+        """How a diff names the status."""
+        return self.response_text or f'ResponseCode {self.response_code}'
+
+
+class MessageStatus(NamedTuple):
+    """One SMSResponse of GetMessageStatus (its shape is INFERRED)."""
+
+    message_id: str
+    cancelled: bool
+    queued: bool
+    sent: bool
+    sent_date_time: str | None
+    reference_id: str | None
+    error: str
+
+    @property
+    def not_found(self) -> bool:
+        """The service does not know the MessageID: SMSError NotFound, or the all-zero MessageID."""
+        return self.error == 'NotFound' or self.message_id.strip('0-') == ''
+
+    @property
+    def cancellable(self) -> bool:
+        """Not sent, not queued, not cancelled and no error (INFERRED)."""
+        return not (self.sent or self.queued or self.cancelled) and self.error == 'NoError'
+
+    @property
+    def label(self) -> str:
+        """How a diff names the status."""
+        if self.cancelled or self.sent or self.queued:
+            return 'Cancelled' if self.cancelled else 'Sent' if self.sent else 'Queued'
+        return 'Scheduled' if self.error == 'NoError' else self.error
 
 
 def quote(value: object, limit: int = QUOTE_CHARS) -> str:
@@ -139,16 +176,7 @@ def quote(value: object, limit: int = QUOTE_CHARS) -> str:
     return repr(text if len(text) <= limit else text[:limit - 3] + '...')
 
 
-# ---------------------------------------------------------------- input validation
-
-def validate_license_key(value: object) -> str:
-    """Return the key without surrounding white space if it is a GUID, else raise without echoing it."""
-    if not isinstance(value, str) or not _GUID.fullmatch(value.strip()):
-        raise EsendexInputError(
-            'license_key must be an Esendex license key: a GUID of 32 hexadecimal digits in groups of 8-4-4-4-12 '
-            '(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), without braces; the value given is not')
-    return value.strip()
-
+# ---------------------------------------------------------------- response parsing: one parser per answer shape
 
 def display_url(url: str) -> str:
     """Return the URL with any password in it replaced."""
@@ -156,113 +184,11 @@ def display_url(url: str) -> str:
         parts = urlsplit(url)
         if parts.password is None:
             return url
-        netloc = parts.netloc.rsplit('@', 1)
-        user = (parts.username or '')
-        return urlunsplit(parts._replace(netloc=f'{user}:{REDACTED}@{netloc[-1]}'))
+        user = parts.username or ''
+        return urlunsplit(parts._replace(netloc=f'{user}:{REDACTED}@{parts.netloc.rsplit("@", 1)[-1]}'))
     except ValueError:
         return '(unparsable URL)'
 
-
-def validate_api_url(value: str) -> str:
-    """Return the URL without a trailing slash if it is a usable http(s) base URL."""
-    problem = None
-    try:
-        parts = urlsplit(value)
-        parts.port  # pylint: disable=pointless-statement  # raises ValueError for a bad port
-    except ValueError:
-        parts, problem = None, 'it cannot be parsed'
-    if parts is not None:
-        if parts.scheme not in ('http', 'https') or not parts.hostname:
-            problem = 'it needs an http:// or https:// scheme and a host name'
-        elif parts.query or parts.fragment or value.endswith(('?', '#')):
-            problem = 'a base URL takes no query string or fragment'
-        elif any(c.isspace() for c in value) or _CONTROL.search(value):
-            problem = 'it contains white space or control characters'
-    if problem:
-        raise EsendexInputError(f'api_url {quote(display_url(value), 120)} is not a valid service base URL: {problem}')
-    return value.rstrip('/')
-
-
-def is_clear_text_url(url: str) -> bool:
-    """Tell whether the URL is plain http:// to a host that is not loopback."""
-    parts = urlsplit(url)
-    if parts.scheme != 'http':
-        return False
-    host = (parts.hostname or '').rstrip('.')
-    if host == 'localhost' or host.endswith('.localhost'):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
-def validate_settings(timeout: float, retries: int, concurrency: int = 1) -> None:
-    """Check the numeric options."""
-    if not 0 < timeout < float('inf'):
-        raise EsendexInputError(f'timeout must be a number of seconds greater than 0, got {timeout}')
-    if retries < 0:
-        raise EsendexInputError(f'retries must be 0 or more, got {retries}')
-    if not 1 <= concurrency <= 16:
-        raise EsendexInputError(f'concurrency must be from 1 to 16, got {concurrency}')
-
-
-def _items(option: str, values: list, check: Callable) -> list:
-    """Check each item with check(value) -> normalized value or a reason; drop repeats (by normalized value)."""
-    seen = {}
-    for index, value in enumerate(values, start=1):
-        normalized, reason = check(value)
-        if reason:
-            raise EsendexInputError(f'{option} item {index} {reason}')
-        seen.setdefault(normalized, value)
-    return list(seen.items())
-
-
-def _reference_id(value: object) -> tuple:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, f'is a {type(value).__name__}, not a string or a number'
-    text = str(value).strip()
-    if not text:
-        return None, 'is empty or only white space'
-    if _CONTROL.search(text):
-        return None, 'contains a control character'
-    return text, None
-
-
-def normalize_reference_ids(values: list) -> list:
-    """Strip each reference ID, refuse empty ones, control characters and non-scalars; drop repeats."""
-    if not values:
-        raise EsendexInputError('reference_ids must name at least one reference ID')
-    return [text for text, unused in _items('reference_ids', values, _reference_id)]
-
-
-def _queue_id(value: object) -> tuple:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None, f'is a {type(value).__name__}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})'
-    if not 1 <= value <= MAX_QUEUE_ID:
-        return None, f'is {quote(value, 30)}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})'
-    return value, None
-
-
-def normalize_queue_ids(values: list) -> list:
-    """Return the distinct queue IDs in input order; each a whole number from 1 to Int64 max."""
-    return [value for value, unused in _items('queue_ids', values, _queue_id)]
-
-
-def _message_id(value: object) -> tuple:
-    text = value.strip() if isinstance(value, str) else ''
-    if not _GUID.fullmatch(text):
-        shown = quote(value) if isinstance(value, str) and not _CONTROL.search(value.strip()) else f'a {type(value).__name__}'
-        return None, f'is {shown}, not a MessageID (a GUID: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'
-    return text.lower(), None
-
-
-def normalize_message_ids(values: list) -> list:
-    """Return the distinct message IDs (compared case-insensitively) as first given, without surrounding white space."""
-    return [given.strip() for unused, given in _items('message_ids', values, _message_id)]
-
-
-# ---------------------------------------------------------------- response parsing: one parser per answer shape
 
 def _decode(body: bytes) -> str:
     try:
@@ -324,6 +250,32 @@ def _field(entry: ET.Element, name: str) -> str | None:
     return found[0].strip() if len(found) == 1 else None
 
 
+def _typed(text: str | None, kind: type) -> object:
+    """A NotifyReturn field as its XSD type; None if absent or not of that type."""
+    if text is None:
+        return None
+    if kind is bool:
+        return {'true': True, 'false': False}.get(text)
+    if kind is int:
+        return int(text) if _CODE.fullmatch(text) else None
+    if kind is float:
+        return float(text) if _DECIMAL.fullmatch(text) else None
+    return ' '.join(text.split())[:EXCERPT_CHARS] or None
+
+
+# CallStatus field -> (NotifyReturn element, type), named one by one: the wire's names are not the result's
+NOTIFY_RETURN = {
+    'call_answered': ('CallAnswered', bool),
+    'machine_detection': ('MachineDetection', str),
+    'duration': ('Duration', int),
+    'start_time': ('StartTime', str),
+    'end_time': ('EndTime', str),
+    'digits_pressed': ('DigitsPressed', str),
+    'try_count': ('TryCount', int),
+    'minute_rate': ('MinuteRate', float),
+}
+
+
 def parse_notify_returns(body: bytes) -> dict:
     """Return {queue ID: CallStatus} from <ArrayOfNotifyReturn>; entries are matched by QueueID, never by position."""
     root = parse_xml(body)
@@ -336,9 +288,46 @@ def parse_notify_returns(body: bytes) -> dict:
         well_formed = _QUEUE_ID.fullmatch(queue_id or '') and _CODE.fullmatch(code or '') and complete in ('true', 'false')
         if _local(entry.tag) != 'NotifyReturn' or not well_formed:
             raise EsendexResponseError(f'expected {expected}')
-        text = ' '.join((_field(entry, 'ResponseText') or '').split())
-        statuses[int(queue_id)] = CallStatus(int(code), text[:EXCERPT_CHARS], complete == 'true')
+        extra = {name: _typed(_field(entry, element), kind) for name, (element, kind) in NOTIFY_RETURN.items()}
+        statuses[int(queue_id)] = CallStatus(int(queue_id), int(code), _typed(_field(entry, 'ResponseText'), str),
+                                             complete == 'true', **extra)
     return statuses
+
+
+# SMSResponse.SMSError, by number (the vendor's SMSResponse type page)
+SMS_ERRORS = ('NoError', 'STOPfromPhoneNumber', 'LicenseKeyInvalid', 'PhoneNumberInvalid', 'MessageInvalid',
+              'ScheduledDateTimeIsNotUTC', 'InvalidAssignedDID', 'NotFound', 'InternalError', 'ContactEsendexAccountSuspended',
+              'AssignedDIDRequired')
+
+
+def _wcf_date(value: object) -> str | None:
+    """ISO 8601 in UTC from WCF's "/Date(ms)/" or "/Date(ms+hhmm)/" (ms since the epoch, UTC); None for .NET's minimum date."""
+    found = _WCF_DATE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        raise EsendexResponseError('expected SentDateTime as "/Date(milliseconds)/"')
+    try:
+        when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(found.group(1)))
+    except OverflowError:
+        when = None
+    return None if when is None or when < _DOTNET_MIN_DAY else when.isoformat()
+
+
+def parse_sms_response(body: bytes) -> MessageStatus:
+    """Return the MessageStatus of an SMSResponse JSON object; anything else is not this method's answer."""
+    try:
+        doc = json.loads(_decode(body))
+    except ValueError:
+        doc = None
+    flags = [doc.get(name) for name in ('Cancelled', 'Queued', 'Sent')] if isinstance(doc, dict) else []
+    message_id, error = (doc.get('MessageID'), doc.get('SMSError')) if isinstance(doc, dict) else (None, None)
+    if isinstance(error, int) and not isinstance(error, bool) and 0 <= error < len(SMS_ERRORS):
+        error = SMS_ERRORS[error]
+    if (not all(isinstance(flag, bool) for flag in flags) or len(flags) != 3 or not isinstance(message_id, str)
+            or not _GUID.fullmatch(message_id) or error not in SMS_ERRORS):
+        raise EsendexResponseError('expected an SMSResponse: a JSON object with MessageID, SMSError, Cancelled, Queued and Sent')
+    reference = doc.get('ReferenceID')
+    return MessageStatus(message_id.lower(), *flags, _wcf_date(doc.get('SentDateTime')) if doc.get('SentDateTime') else None,
+                         ' '.join(reference.split())[:EXCERPT_CHARS] if isinstance(reference, str) else None, error)
 
 
 def _fault_text(body: bytes) -> str | None:
@@ -498,11 +487,24 @@ class EsendexClient:
 
     def cancel_all_messages(self) -> Answer:
         """Messaging CancelAllMessages: True if the service says messages were cancelled."""
-        return self._json('CancelAllMessages', self._key)
+        return self._json('CancelAllMessages', self._key, parse_json_bool)
 
     def cancel_message(self, message_id: str) -> Answer:
         """Messaging CancelMessage: True if the service says the message was cancelled. It takes no license key."""
-        return self._json('CancelMessage', message_id)
+        return self._json('CancelMessage', message_id, parse_json_bool)
+
+    def message_status(self, message_id: str) -> Answer:
+        """Messaging GetMessageStatus (read-only, no license key): a MessageStatus; EsendexUnavailableError if not offered."""
+        try:
+            return self._json('GetMessageStatus', message_id, parse_sms_response, read_only=True)
+        except (EsendexHTTPError, EsendexResponseError) as exc:
+            if isinstance(exc, EsendexResponseError) or exc.status in UNAVAILABLE_STATUSES:
+                raise EsendexUnavailableError(f'{exc.msg} (the service does not offer GetMessageStatus, or no longer does)') from None
+            raise
+
+    def read_message_statuses(self, message_ids: list, concurrency: int = 1) -> list:
+        """GetMessageStatus of each MessageID, `concurrency` at a time: an Outcome per ID."""
+        return self.run_all([(self.message_status, message_id) for message_id in message_ids], concurrency)
 
     def cancel_by_reference_id(self, reference_id: str) -> Answer:
         """Voice CancelNotifyByReferenceID: the number of calls cancelled."""
@@ -512,86 +514,76 @@ class EsendexClient:
         """Voice CancelNotify: True if the service says the call was cancelled."""
         return self._form('CancelNotify', {'QueueID': str(queue_id)}, parse_xml_bool)
 
-    def queue_id_status(self, queue_ids: list) -> dict:
-        """Voice GetMultipleQueueIdStatus, 100 IDs a request: {queue ID: CallStatus} for the IDs the service mentions."""
-        statuses = {}
-        for start in range(0, len(queue_ids), STATUS_BATCH):
-            batch = queue_ids[start:start + STATUS_BATCH]
-            try:
-                answer = self._form('GetMultipleQueueIdStatus', {'QueueIDs': ';'.join(map(str, batch))}, parse_notify_returns)
-            except EsendexError as exc:
-                exc.outcome_unknown = False  # a read: whatever reached the service, it cancelled nothing
-                raise
-            wanted = set(batch)
-            statuses.update((qid, status) for qid, status in answer.value.items() if qid in wanted)
-        return {qid: statuses[qid] for qid in queue_ids if qid in statuses}
+    def call_statuses(self, queue_ids: list) -> Answer:
+        """Voice GetMultipleQueueIdStatus (read-only) of up to 100 IDs: {queue ID: CallStatus} for those the service mentions."""
+        answer = self._form('GetMultipleQueueIdStatus', {'QueueIDs': ';'.join(map(str, queue_ids))}, parse_notify_returns, read_only=True)
+        answer.value = {qid: answer.value[qid] for qid in queue_ids if qid in answer.value}
+        return answer
 
-    def _json(self, method: str, value: str) -> Answer:
+    def read_call_statuses(self, queue_ids: list, concurrency: int = 1) -> list:
+        """GetMultipleQueueIdStatus for any number of IDs, 100 a request: an Outcome per batch (its id is the batch)."""
+        batches = [queue_ids[start:start + STATUS_BATCH] for start in range(0, len(queue_ids), STATUS_BATCH)]
+        return self.run_all([(self.call_statuses, batch) for batch in batches], concurrency)
+
+    def _json(self, method: str, value: str, parse: Callable, read_only: bool = False) -> Answer:
         headers = {'Content-Type': 'application/json', 'Accept': 'application/json'}
-        return self._call(method, json.dumps(value).encode(), headers, parse_json_bool)
+        return self._call(method, json.dumps(value).encode(), headers, parse, read_only)
 
-    def _form(self, method: str, fields: dict, parse: Callable) -> Answer:
+    def _form(self, method: str, fields: dict, parse: Callable, read_only: bool = False) -> Answer:
         headers = {'Content-Type': 'application/x-www-form-urlencoded', 'Accept': 'text/xml'}
-        return self._call(method, urlencode({**fields, 'LicenseKey': self._key}).encode(), headers, parse)
+        return self._call(method, urlencode({**fields, 'LicenseKey': self._key}).encode(), headers, parse, read_only)
 
     # -- many IDs, `concurrency` at a time ---------------------------------------------------
 
-    def run_all(self, items: list, concurrency: int = 1) -> list:
-        """Run item.call(item.id) for each item, `concurrency` at a time; return [(item, Answer)] in input order.
+    def run_all(self, jobs: list, concurrency: int = 1) -> list:
+        """Run call(id) for each (call, id) of jobs, `concurrency` at a time; return an Outcome per job, in input order.
 
-        After the first failure no further item is started; those in flight finish, and the EsendexBulkError
-        raised carries every answer received, so no cancellation goes unreported.
+        A failure does not stop the others. Only when the service itself is failing (max(3, concurrency) IDs in a row
+        failed, in completion order, with no answer between) are no further jobs started; those in flight finish.
         """
-        lock = threading.Lock()
-        pending = iter(enumerate(items))
-        answers, failures = {}, {}
+        outcomes = [Outcome(ident) for unused, ident in jobs]
+        lock, pending, limit = threading.Lock(), iter(range(len(jobs))), max(3, concurrency)
+        failed_in_a_row = 0
 
         def work() -> None:
+            nonlocal failed_in_a_row
             while True:
                 with lock:
-                    job = None if failures else next(pending, None)
-                if job is None:
+                    index = next(pending, None) if failed_in_a_row < limit else None
+                if index is None:
                     return
-                index, item = job
+                call, ident = jobs[index]
                 try:
-                    answer = item.call(item.id)
-                except Exception as exc:  # pylint: disable=broad-exception-caught  # reported with the partial results
-                    if not isinstance(exc, EsendexError):
-                        exc = EsendexError(self.redact(f'unexpected {type(exc).__name__}: {quote(str(exc), EXCERPT_CHARS)}'), True)
-                    with lock:
-                        failures[index] = exc
-                    return
+                    outcomes[index].answer = call(ident)
+                except Exception as exc:  # pylint: disable=broad-exception-caught  # reported with the other outcomes
+                    outcomes[index].error = exc if isinstance(exc, EsendexError) else EsendexError(
+                        self.redact(f'unexpected {type(exc).__name__}: {quote(str(exc), EXCERPT_CHARS)}'), True)
                 with lock:
-                    answers[index] = answer
+                    failed_in_a_row = 0 if outcomes[index].error is None else failed_in_a_row + 1
 
-        helpers = [threading.Thread(target=work, daemon=True) for unused in range(min(concurrency, len(items)) - 1)]
+        helpers = [threading.Thread(target=work, daemon=True) for unused in range(min(concurrency, len(jobs)) - 1)]
         for thread in helpers:
             thread.start()
         work()
         for thread in helpers:
             thread.join()
-        done = [(items[i], answers[i]) for i in sorted(answers)]
-        if not failures:
-            return done
-        failed = [(items[i], failures[i]) for i in sorted(failures)]
-        attempted = set(answers) | set(failures)
-        not_attempted = [item for i, item in enumerate(items) if i not in attempted]
-        msg = '; '.join(f'cancelling {item.kind} {quote(item.id)} failed: {exc}' for item, exc in failed[:3])
-        if len(failed) > 3:
-            msg += f'; {len(failed) - 3} more failed the same way or otherwise'
-        raise EsendexBulkError(msg, done, failed, not_attempted, any(exc.outcome_unknown for unused, exc in failed))
+        return outcomes
 
     # -- one call, with retries -------------------------------------------------------------
 
-    def _call(self, method: str, body: bytes, headers: dict, parse) -> Answer:
-        """POST to one method, retrying as documented; every message leaves here redacted."""
+    def _call(self, method: str, body: bytes, headers: dict, parse: Callable, read_only: bool) -> Answer:
+        """POST to one method, retrying as documented; every message leaves here redacted.
+
+        A read-only method changes nothing, whatever reached the service: its outcome is never unknown.
+        """
         try:
             answer = self._retrying(method, body, headers, parse)
-            answer.notes = [self.redact(note) for note in answer.notes]
+            answer.notes = [] if read_only else [self.redact(note) for note in answer.notes]
             return answer
         except EsendexError as exc:
             exc.msg = self.redact(exc.msg)
             exc.args = (exc.msg,)
+            exc.outcome_unknown = exc.outcome_unknown and not read_only
             raise
 
     def _retrying(self, method: str, body: bytes, headers: dict, parse) -> Answer:

@@ -162,65 +162,93 @@ msg:
     be predicted; changed is true because a cancellation would be attempted.
 """
 
-from ansible_collections.esendex.us.plugins.module_utils._client import EsendexInputError, Item, normalize_queue_ids, normalize_reference_ids
-from ansible_collections.esendex.us.plugins.module_utils._common import CHECK_MODE_MSG, esendex_module, make_client, run, tally, validate_common
+from ansible_collections.esendex.us.plugins.module_utils._common import (
+    bulk_result,
+    client_for,
+    esendex_module,
+    finish,
+    ids_option,
+    queue_id,
+    read_all,
+    read_failure,
+    read_or_warn,
+    reference_id,
+    status_change,
+    warn_not_found,
+)
 
-CHECK_MODE_QUEUE_MSG = ('Check mode: no cancellation was sent. GetMultipleQueueIdStatus says {n} of {total} queue IDs are '
-                        'Queued and not complete, so a real run would cancel them (INFERRED from the vendor\'s response codes).')
-CHECK_MODE_BOTH_MSG = (' Calls by reference ID cannot be previewed, so changed is true because a cancellation would be attempted.')
-EMPTY_MSG = 'queue_ids is empty: no request was sent.'
-NOT_FOUND = '(not found)'
+CANNOT_PREDICT = ('Check mode: no request was sent. No Esendex method lists the calls of a reference ID, so what would be '
+                  'cancelled cannot be predicted; changed is true because a cancellation would be attempted.')
+PREDICTED = ('Check mode: no cancellation was sent. GetMultipleQueueIdStatus says: {summary}. A real run would cancel {would} '
+             '(Queued and not complete: INFERRED from the vendor\'s response codes).')
+BOTH = ' Calls by reference ID cannot be previewed, so changed is true because a cancellation would be attempted.'
+STATUSES = 'QueueIDs before and after: {summary}.'
+EMPTY = 'reference_ids and queue_ids are empty: no request was sent.'
+NEITHER = 'Give reference_ids or queue_ids (or both): neither was given, or both are null.'
+QUEUE_IDS = 'QueueIDs'
+NOT_FOUND_CAUSES = "a wrong license key, another account's calls, or a mistyped ID"
 
 
 def main() -> None:
-    """Cancel the scheduled calls of each reference ID and queue ID; in check mode, predict what can be predicted."""
+    """Cancel the scheduled calls of each reference ID and QueueID; in check mode, predict what can be predicted."""
     module = esendex_module('voice', {
         'reference_ids': {'type': 'list', 'elements': 'raw', 'aliases': ['reference_id']},
-        'queue_ids': {'type': 'list', 'elements': 'int', 'aliases': ['queue_id']},
-    }, required_one_of=[('reference_ids', 'queue_ids')])
-    run(module, lambda: cancel(module), result_keys(module), 'calls')
-
-
-def result_keys(module) -> dict:
-    """The result key of each kind of ID the task gave."""
-    given = {'reference ID': 'reference_ids', 'queue ID': 'queue_ids'}
-    return {kind: f'cancelled_by_{option[:-1]}' for kind, option in given.items() if module.params[option] is not None}
-
-
-def cancel(module) -> dict:
-    """Return the result for the validated options (raises EsendexError)."""
-    api_url = validate_common(module)
-    params = module.params
-    if params['reference_ids'] is None and params['queue_ids'] is None:  # required_one_of counts an option set to null
-        raise EsendexInputError('one of reference_ids and queue_ids is required, and neither may be null')
-    reference_ids = None if params['reference_ids'] is None else normalize_reference_ids(params['reference_ids'])
-    queue_ids = normalize_queue_ids(params['queue_ids'] or [])
-    if not (reference_ids or queue_ids):
-        return {'changed': False, 'msg': EMPTY_MSG, **({} if module.check_mode else tally(module, [], result_keys(module), 'calls'))}
-    if module.check_mode and not queue_ids:
-        return {'changed': True, 'msg': CHECK_MODE_MSG}
-    with make_client(module, api_url) as client:
-        before = client.queue_id_status(queue_ids) if queue_ids and (module.check_mode or module._diff) else {}
+        'queue_ids': {'type': 'list', 'elements': 'raw', 'aliases': ['queue_id']},
+    })
+    reference_ids = ids_option(module, 'reference_ids', reference_id)
+    queue_ids = ids_option(module, 'queue_ids', queue_id)
+    if reference_ids is None and queue_ids is None:
+        module.fail_json(msg=NEITHER)
+    with client_for(module) as client:
         if module.check_mode:
-            would = [qid for qid in queue_ids if qid in before and before[qid].cancellable]
-            msg = CHECK_MODE_QUEUE_MSG.format(n=len(would), total=len(queue_ids)) + (CHECK_MODE_BOTH_MSG if reference_ids else '')
-            return {'changed': bool(would or reference_ids), 'msg': msg, 'would_cancel_queue_ids': would,
-                    **diff(module, queue_ids, before, set(would))}
-        items = [Item('reference ID', rid, client.cancel_by_reference_id) for rid in reference_ids or []]
-        done = client.run_all(items + [Item('queue ID', qid, client.cancel_by_queue_id) for qid in queue_ids], params['concurrency'])
-    result = tally(module, done, result_keys(module), 'calls')
-    return {**result, **diff(module, queue_ids, before, {item.id for item, answer in done if item.kind == 'queue ID' and answer.value})}
+            predict(module, client, reference_ids or [], queue_ids or [])
+        cancel(module, client, reference_ids, queue_ids)
 
 
-def diff(module, queue_ids: list, before: dict, cancelled: set) -> dict:
-    """The diff of the queue IDs' statuses, in diff mode."""
-    if not (module._diff and queue_ids):
-        return {}
-    was = {qid: (before[qid].text or f'ResponseCode {before[qid].code}') if qid in before else NOT_FOUND for qid in queue_ids}
-    return {'diff': {
-        'before': ''.join(f'{qid}: {was[qid]}\n' for qid in queue_ids),
-        'after': ''.join(f'{qid}: {"Cancelled" if qid in cancelled else was[qid]}\n' for qid in queue_ids),
-    }}
+def predict(module, client, reference_ids: list, queue_ids: list) -> None:
+    """Exit with what a real run would cancel, from the QueueIDs' statuses; calls by reference ID cannot be previewed."""
+    if not queue_ids:
+        module.exit_json(changed=bool(reference_ids), msg=CANNOT_PREDICT if reference_ids else EMPTY)
+    found, unread, errors = read_all(client.read_call_statuses(queue_ids, module.params['concurrency']))
+    if errors:
+        module.fail_json(msg=f'{read_failure(QUEUE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
+    would = [qid for qid in queue_ids if qid in found and found[qid].cancellable]
+    not_found = [qid for qid in queue_ids if qid not in found]
+    warn_not_found(module, QUEUE_IDS, not_found, NOT_FOUND_CAUSES)
+    diff, summary = status_change(queue_ids, {qid: status.label for qid, status in found.items()}, set(would))
+    msg = PREDICTED.format(summary=summary, would=f'{len(would)} of {len(queue_ids)}') + (BOTH if reference_ids else '')
+    module.exit_json(changed=bool(would or reference_ids), msg=msg, would_cancel_queue_ids=would, not_found_queue_ids=not_found,
+                     **({'diff': diff} if module._diff else {}))
+
+
+def cancel(module, client, reference_ids: list | None, queue_ids: list | None) -> None:
+    """Cancel every ID given, best effort; exit with what the service answered, or fail naming what failed."""
+    concurrency = module.params['concurrency']
+    before = None
+    if module._diff and queue_ids:
+        before = read_or_warn(module, client.read_call_statuses(queue_ids, concurrency), QUEUE_IDS,
+                              'The diff shows their status before as unknown; the cancellation goes ahead.')
+    jobs = [(client.cancel_by_reference_id, rid) for rid in reference_ids or []] + [(client.cancel_by_queue_id, qid) for qid in queue_ids or []]
+    outcomes = client.run_all(jobs, concurrency)
+    by_queue = outcomes[len(reference_ids or []):]
+    groups = [(name, label, group) for name, label, ids, group in (
+        ('reference_id', 'reference ID', reference_ids, outcomes[:len(reference_ids or [])]),
+        ('queue_id', 'QueueID', queue_ids, by_queue)) if ids is not None]
+    result = bulk_result(module, groups, 'calls')
+    answered_false = [outcome.id for outcome in by_queue if outcome.answer is not None and not outcome.answer.value]
+    if queue_ids is not None:
+        after = read_or_warn(module, client.read_call_statuses(answered_false, concurrency), QUEUE_IDS,
+                             'not_found_queue_ids is left out of the result.')
+        if after is not None:
+            result['not_found_queue_ids'] = [qid for qid in answered_false if qid not in after]
+            warn_not_found(module, QUEUE_IDS, result['not_found_queue_ids'], NOT_FOUND_CAUSES)
+    if module._diff and queue_ids:
+        result['diff'], summary = status_change(queue_ids, before and {qid: status.label for qid, status in before.items()},
+                                                {outcome.id for outcome in by_queue if outcome.answer is not None and outcome.answer.value})
+        result['msg'] = STATUSES.format(summary=summary)
+    if not (reference_ids or queue_ids):
+        result['msg'] = EMPTY
+    finish(module, result, groups, 'calls')
 
 
 if __name__ == '__main__':

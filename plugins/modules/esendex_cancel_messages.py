@@ -116,48 +116,114 @@ msg:
     be predicted; changed is true because a cancellation would be attempted.
 """
 
-from ansible_collections.esendex.us.plugins.module_utils._client import Item, normalize_message_ids
+from ansible_collections.esendex.us.plugins.module_utils._client import EsendexUnavailableError
 from ansible_collections.esendex.us.plugins.module_utils._common import (
-    CHECK_MODE_MSG,
+    attempt,
+    bulk_result,
+    client_for,
     doubt,
     esendex_module,
-    make_client,
-    run,
-    tally,
-    validate_common,
+    finish,
+    ids_option,
+    message_id,
+    read_all,
+    read_failure,
+    read_or_warn,
+    status_change,
+    warn_not_found,
 )
 
-BY_MESSAGE_ID = {'message ID': 'cancelled_by_message_id'}
-CHECK_MODE_IDS_MSG = ('Check mode: no request was sent. The Messaging API cannot preview a cancellation, and its only status '
-                      'read takes the license key in the URL, which this collection never does; changed is true because '
-                      'each of the {n} MessageIDs would be cancelled if it is still scheduled.')
-EMPTY_MSG = 'message_ids is empty: no request was sent. An empty list never means "all messages".'
+NEITHER = ('Give the MessageIDs to cancel in message_ids, or cancel_all: true to cancel every scheduled message of the account; '
+           'message_ids was left out or null, and that never means "all".')
+BOTH_GIVEN = ('cancel_all: true cancels every scheduled message of the account, so message_ids must be left out or null with it; '
+              'give one or the other.')
+CHECK_MODE_ALL = ('Check mode: no request was sent. cancel_all: true would cancel every scheduled message of the account; the '
+                  'Messaging API has no listing of scheduled messages, so which ones cannot be predicted; changed is true.')
+PREDICTED = ('Check mode: no cancellation was sent. GetMessageStatus says: {summary}. A real run would cancel {would} '
+             '(not sent, queued or cancelled, and no error: INFERRED).')
+CANNOT_PREDICT = ('Check mode: no cancellation was sent, and what would be cancelled cannot be predicted: {reason} changed is '
+                  'true because each of the {n} MessageIDs would be cancelled if it is still scheduled.')
+STATUSES = 'MessageIDs before and after: {summary}.'
+EMPTY = 'message_ids is empty: no request was sent. An empty list never means "all messages".'
+MESSAGE_IDS = 'MessageIDs'
+NOT_FOUND_CAUSES = 'a mistyped ID, or a message that does not exist (any more)'
 
 
 def main() -> None:
-    """Cancel all scheduled messages, or those of message_ids; in check mode, say what cannot be known."""
-    module = esendex_module('messaging', {'message_ids': {'type': 'list', 'elements': 'str', 'aliases': ['message_id']}})
-    run(module, lambda: cancel(module), BY_MESSAGE_ID, 'messages')
-
-
-def cancel(module) -> dict:
-    """Return the result for the validated options (raises EsendexError)."""
-    api_url = validate_common(module)
-    if module.params['message_ids'] is None:
+    """Cancel the messages of message_ids, or all scheduled messages with cancel_all; in check mode, predict what can be."""
+    module = esendex_module('messaging', {
+        'message_ids': {'type': 'list', 'elements': 'raw', 'aliases': ['message_id']},
+        'cancel_all': {'type': 'bool', 'default': False},
+    })
+    message_ids = ids_option(module, 'message_ids', message_id)
+    if module.params['cancel_all'] and message_ids is not None:
+        module.fail_json(msg=BOTH_GIVEN)
+    if not module.params['cancel_all'] and message_ids is None:
+        module.fail_json(msg=NEITHER)
+    with client_for(module) as client:
+        if message_ids is None:
+            cancel_all(module, client)
         if module.check_mode:
-            return {'changed': True, 'msg': CHECK_MODE_MSG}
-        with make_client(module, api_url) as client:
-            answer = client.cancel_all_messages()
-        doubtful = doubt(module, 'CancelAllMessages', answer, 'messages')  # warns whatever the answer
-        return {'changed': answer.value or doubtful, 'cancelled': answer.value}
-    message_ids = normalize_message_ids(module.params['message_ids'])
-    if not message_ids:
-        return {'changed': False, 'msg': EMPTY_MSG, **({} if module.check_mode else {'cancelled_count': 0, 'cancelled_by_message_id': {}})}
+            predict(module, client, message_ids)
+        cancel(module, client, message_ids)
+
+
+def cancel_all(module, client) -> None:
+    """CancelAllMessages, or in check mode what it would do."""
     if module.check_mode:
-        return {'changed': True, 'msg': CHECK_MODE_IDS_MSG.format(n=len(message_ids))}
-    with make_client(module, api_url) as client:
-        done = client.run_all([Item('message ID', mid, client.cancel_message) for mid in message_ids], module.params['concurrency'])
-    return tally(module, done, BY_MESSAGE_ID, 'messages')
+        module.exit_json(changed=True, msg=CHECK_MODE_ALL)
+    answer = attempt(module, client.cancel_all_messages)
+    doubtful = doubt(module, 'CancelAllMessages', answer, 'messages')  # warns whatever the answer
+    module.exit_json(changed=answer.value or doubtful, cancelled=answer.value)
+
+
+def predict(module, client, message_ids: list) -> None:
+    """Exit with what a real run would cancel, from each MessageID's status; if the service has no status read, say so."""
+    if not message_ids:
+        module.exit_json(changed=False, msg=EMPTY)
+    found, unread, errors = read_all(client.read_message_statuses(message_ids, module.params['concurrency']))
+    unavailable = [error for error in errors if isinstance(error, EsendexUnavailableError)]
+    if unavailable:
+        module.warn(f'{unavailable[0].msg}: check mode cannot predict which messages would be cancelled.')
+        module.exit_json(changed=True, msg=CANNOT_PREDICT.format(reason=unavailable[0].msg.rstrip('.') + '.', n=len(message_ids)))
+    if errors:
+        module.fail_json(msg=f'{read_failure(MESSAGE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
+    would = [mid for mid in message_ids if found[mid].cancellable and not found[mid].not_found]
+    not_found = [mid for mid in message_ids if found[mid].not_found]
+    warn_not_found(module, MESSAGE_IDS, not_found, NOT_FOUND_CAUSES)
+    diff, summary = status_change(message_ids, labels(found), set(would))
+    module.exit_json(changed=bool(would), msg=PREDICTED.format(summary=summary, would=f'{len(would)} of {len(message_ids)}'),
+                     would_cancel_message_ids=would, not_found_message_ids=not_found, **({'diff': diff} if module._diff else {}))
+
+
+def cancel(module, client, message_ids: list) -> None:
+    """CancelMessage for every MessageID, best effort; exit with what the service answered, or fail naming what failed."""
+    concurrency = module.params['concurrency']
+    before = None
+    if module._diff and message_ids:
+        before = read_or_warn(module, client.read_message_statuses(message_ids, concurrency), MESSAGE_IDS,
+                              'The diff shows their status before as unknown; the cancellation goes ahead.')
+    outcomes = client.run_all([(client.cancel_message, mid) for mid in message_ids], concurrency)
+    groups = [('message_id', 'MessageID', outcomes)]
+    result = bulk_result(module, groups, 'messages')
+    answered_false = [outcome.id for outcome in outcomes if outcome.answer is not None and not outcome.answer.value]
+    after = read_or_warn(module, client.read_message_statuses(answered_false, concurrency), MESSAGE_IDS,
+                         'not_found_message_ids is left out of the result.')
+    if after is not None:
+        result['not_found_message_ids'] = [mid for mid in answered_false if after[mid].not_found]
+        warn_not_found(module, MESSAGE_IDS, result['not_found_message_ids'], NOT_FOUND_CAUSES)
+    if module._diff and message_ids:
+        result['diff'], summary = status_change(message_ids, before and labels(before),
+                                                {outcome.id for outcome in outcomes if outcome.answer is not None and outcome.answer.value})
+        result['msg'] = STATUSES.format(summary=summary)
+    if not message_ids:
+        result['msg'] = EMPTY
+    finish(module, result, groups, 'messages')
+
+
+def labels(statuses: dict) -> dict:
+    """Each known MessageID's status as a diff names it (those not found are left out)."""
+    return {mid: status.label for mid, status in statuses.items() if not status.not_found}
 
 
 if __name__ == '__main__':
