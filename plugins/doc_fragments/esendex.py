@@ -8,7 +8,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Shared documentation; MESSAGING and VOICE add the per-service O(api_url)."""
+    """Shared documentation: MESSAGING and VOICE add the per-service O(api_url) and action groups; CANCEL_MODULE and
+    INFO_MODULE the attributes of the two kinds of module."""
 
     DOCUMENTATION = r'''
 options:
@@ -61,41 +62,24 @@ notes:
     releases.
   - A password in O(api_url) is masked in all output, as every C(no_log) value is. Ansible masks every occurrence of it,
     so a short password that also occurs in ordinary text (V(1), V(True)) masks that text too, so use a long password.
-  - If an attempt reached the service but its answer was lost (a timeout, or a connection dropped after the request
-    was sent), the retry may find nothing left to cancel. The module then warns (naming the ID, if any) and reports
-    RV(ignore:changed=true), because the lost attempt may have cancelled what the final answer does not count.
-  - In C(module_defaults), O(license_key), O(timeout), O(retries), O(validate_certs) and O(concurrency) can be set for
-    the whole C(group/esendex.us.esendex). O(api_url) has a different default for each module (one per service), so set it
-    for each module, not for the group.
+  - In C(module_defaults), every option can be set for the whole C(group/esendex.us.esendex), except O(api_url), which
+    has a different default for each service. Set O(api_url) once per service with C(group/esendex.us.messaging) (the
+    Messaging modules) and C(group/esendex.us.voice) (the Voice Broadcast modules).
+  - On ansible-core 2.19 and later, a failed ad-hoc task (C(ansible -m ... -a ...)) prints the start of its C(-a)
+    arguments, a license key given there included. Pass the key by E(ESENDEX_LICENSE_KEY) or a templated variable, never
+    literally on the command line.
 requirements:
   - requests
-attributes:
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-    details:
-      - A second run finds nothing left to cancel, so the service reports nothing cancelled and the module reports
-        RV(ignore:changed=false).
-  action_group:
-    description: Use C(group/esendex.us.esendex) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - esendex.us.esendex
 '''
 
     MESSAGING = r'''
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: partial
-    details:
-      - Check mode sends B(no request at all). The Messaging API cannot preview a cancellation, and its only status
-        read (C(ReadMessageStatus)) takes the license key in the URL, which this collection never does.
-      - Without O(message_ids), RV(ignore:changed) is V(true) and RV(msg) says that the effect cannot be predicted.
-      - With O(message_ids), RV(ignore:changed) is V(true) for a non-empty list and V(false) for an empty one.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+  action_group:
+    description: Use C(group/esendex.us.esendex) or C(group/esendex.us.messaging) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - esendex.us.esendex
+      - esendex.us.messaging
 options:
   api_url:
     description:
@@ -109,23 +93,12 @@ options:
 
     VOICE = r'''
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: partial
-    details:
-      - With O(queue_ids), check mode asks C(GetMultipleQueueIdStatus), a free read-only method, and sends no
-        cancellation. It predicts that a call would be cancelled if its status is C(ResponseCode) V(0) (Queued) and
-        C(CallComplete) is V(false); that rule is INFERRED from the vendor's response codes. RV(would_cancel_queue_ids)
-        lists those queue IDs, and RV(ignore:changed) is V(true) only if it is not empty.
-      - Calls by O(reference_ids) cannot be previewed (no method lists calls by reference ID). For them check mode sends
-        no request, and RV(ignore:changed) is V(true) with a RV(msg) saying that the effect cannot be predicted.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: partial
-    details:
-      - With O(queue_ids), the diff shows each queue ID's status before (its C(ResponseText)) and after (V(Cancelled) for
-        the calls cancelled or, in check mode, predicted). This costs one C(GetMultipleQueueIdStatus) request per 100
-        queue IDs, outside check mode too. Reference IDs have no diff.
+  action_group:
+    description: Use C(group/esendex.us.esendex) or C(group/esendex.us.voice) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - esendex.us.esendex
+      - esendex.us.voice
 options:
   api_url:
     description:
@@ -135,4 +108,40 @@ options:
       - A plain C(http://) URL to a host that is not loopback makes the module warn that the license key travels in clear text.
     type: str
     default: https://ws.esendex.us/NotifyWS/PhoneNotify.asmx
+'''
+
+    CANCEL_MODULE = r'''
+attributes:
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+    details:
+      - A second run finds nothing left to cancel, so the service reports nothing cancelled and the module reports
+        RV(ignore:changed=false).
+notes:
+  - Every ID given is attempted. A failure for one ID does not stop the others; the task then fails, naming the IDs that
+    failed, and still returns every answer. Only when the service itself is failing (V(max(3, concurrency\)) IDs in a
+    row failed after their retries, with no answer between) are no further IDs started; they are listed as not attempted.
+  - If an attempt reached the service but its answer was lost (a timeout, or a connection dropped after the request
+    was sent), the retry may find nothing left to cancel. The module then warns (naming the ID, if any) and reports
+    RV(ignore:changed=true), because the lost attempt may have cancelled what the final answer does not count.
+'''
+
+    INFO_MODULE = r'''
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - This module only reads, in check mode and out of it.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details:
+      - This module only reads.
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+    details:
+      - This module never changes anything.
 '''

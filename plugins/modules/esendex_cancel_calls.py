@@ -15,23 +15,47 @@ description:
     scheduled, and returns how many.
   - For each of O(queue_ids), calls C(CancelNotify), which cancels that one call if it is scheduled.
   - Calls already in progress or completed are never cancelled.
-  - Reports RV(ignore:changed) from the service's answers, V(true) only if at least one call was cancelled.
+  - Reports RV(ignore:changed) from the service's answers, V(true) only if at least one call was (or may have been)
+    cancelled.
 author:
   - esendex.us maintainers (@esendex-us)
 extends_documentation_fragment:
   - esendex.us.esendex
   - esendex.us.esendex.voice
+  - esendex.us.esendex.cancel_module
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: partial
+    details:
+      - With O(queue_ids), check mode asks C(GetMultipleQueueIdStatus), a free read-only method, and sends no
+        cancellation. It predicts that a call would be cancelled if its status is C(ResponseCode) V(0) (Queued) and
+        C(CallComplete) is V(false); that rule is INFERRED from the vendor's response codes. RV(would_cancel_queue_ids)
+        lists those QueueIDs, and RV(ignore:changed) is V(true) only if it is not empty. If the status read fails, the
+        task fails (check mode predicts from it) and nothing is cancelled.
+      - Calls by O(reference_ids) cannot be previewed (no method lists calls by reference ID). For them check mode sends
+        no request, and RV(ignore:changed) is V(true) with a RV(msg) saying that the effect cannot be predicted.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: partial
+    details:
+      - With O(queue_ids), the diff shows each QueueID's status before (its C(ResponseText)) and after (V(Cancelled) for
+        the calls cancelled or, in check mode, predicted), and RV(msg) counts them per status. Outside check mode this
+        costs one C(GetMultipleQueueIdStatus) request per 100 QueueIDs before the cancellation. If that read fails, the
+        module warns, shows the statuses before as unknown, and cancels exactly as without C(--diff). Reference IDs have
+        no diff.
 options:
   reference_ids:
     description:
       - The reference IDs whose scheduled calls to cancel, as given when the calls were scheduled with
         C(NotifyPhoneAdvanced), C(NotifyMultiplePhoneAdvanced) or C(NotifyMultiplePhoneBasicWithCPMandReferenceID).
-      - At least one of O(reference_ids) and O(queue_ids) is required; both may be given in one task.
+      - At least one of O(reference_ids) and O(queue_ids) is required, and at least one of them must not be null; both
+        may be given in one task.
       - A single string is accepted. As for every list option in Ansible, a string with commas is split at the commas.
       - Each item must be a string or a number. White space around each ID is removed. An ID that is then empty, or
-        that holds a control character, and an item that is a list, a dictionary or a boolean, fail before any request
-        is sent. An ID given more than once is sent once.
-      - If given, the list must not be empty.
+        that holds a control character, and an item that is null, a list, a dictionary or a boolean, fail before any
+        request is sent. An ID given more than once is sent once.
+      - An empty list sends no request for reference IDs.
     type: list
     elements: raw
     aliases:
@@ -39,23 +63,25 @@ options:
   queue_ids:
     description:
       - The QueueIDs of single calls to cancel, as the C(Notify*) methods returned them when the calls were scheduled.
-      - Each must be a whole number from V(1) to V(9223372036854775807); anything else fails before any request is sent.
-        A QueueID given more than once is sent once.
-      - An empty list (with no O(reference_ids)) sends no request and reports RV(ignore:changed=false).
+      - Each item must be a whole number from V(1) to V(9223372036854775807), given as an integer or as a string of the
+        digits C(0-9) with optional white space around it. Anything else (a float, a boolean, V(1e3), V(1_001),
+        V(0x65), a negative number, other scripts' digits, an empty string, null) fails before any request is sent, the
+        same way on every ansible-core version. A QueueID given more than once is sent once.
+      - An empty list sends no request for QueueIDs. With both lists empty the module sends nothing and reports
+        RV(ignore:changed=false).
     type: list
-    elements: int
+    elements: raw
     aliases:
       - queue_id
     version_added: 1.1.0
 notes:
-  - If cancelling one ID fails, no further ID (of either list) is started; those in flight finish. The failed result
-    still carries RV(cancelled_count), RV(cancelled_by_reference_id) and RV(cancelled_by_queue_id) for every ID that was
-    answered, and RV(ignore:changed=true) if any call was cancelled, so no cancellation goes unreported.
   - A wrong but well-formed license key is most likely answered with V(0) or V(false), which looks the same as
-    "nothing to cancel".
+    "nothing to cancel". For QueueIDs the module tells them apart - it reads the status of the QueueIDs answered V(false)
+    and lists those the service does not know in RV(not_found_queue_ids), with a warning.
   - The service answers V(false) for a QueueID that is unknown, belongs to another account, or whose call is no longer
     scheduled (INFERRED for unknown and other accounts' IDs).
 seealso:
+  - module: esendex.us.esendex_call_info
   - module: esendex.us.esendex_cancel_messages
   - name: CancelNotifyByReferenceID API reference
     description: The vendor's page for the method this module calls for each of O(reference_ids).
@@ -100,10 +126,11 @@ EXAMPLES = r"""
         reference_ids: "{{ cancelled_windows }}"
       delegate_to: localhost
       register: result
+      ignore_errors: true
 
-    - name: Show the count for each reference ID
+    - name: Show the count for each reference ID, and any that failed (every ID is attempted)
       ansible.builtin.debug:
-        var: result.cancelled_by_reference_id
+        msg: "{{ result.cancelled_by_reference_id }} failed: {{ result.errors_by_reference_id }}"
       when: not ansible_check_mode
 """
 
@@ -112,7 +139,7 @@ cancelled_count:
   description:
     - The total number of calls cancelled through both lists, the sum of RV(cancelled_by_reference_id) and the number
       of V(true) answers in RV(cancelled_by_queue_id).
-  returned: outside check mode, on success and on failure (then counting the IDs answered, possibly none)
+  returned: outside check mode, on success and on failure
   type: int
   sample: 9
 cancelled_by_reference_id:
@@ -123,6 +150,23 @@ cancelled_by_reference_id:
   sample:
     spring-sale-2026: 6
     maintenance-window-17: 3
+errors_by_reference_id:
+  description:
+    - For each reference ID whose request failed (after its retries), a one-line error. Empty when none failed.
+  returned: with O(reference_ids), outside check mode, on success and on failure
+  type: dict
+  sample:
+    maintenance-window-18: "CancelNotifyByReferenceID at ws.esendex.us failed after 4 attempts: HTTP 503: ..."
+  version_added: 2.0.0
+not_attempted_reference_ids:
+  description:
+    - The reference IDs that were never sent, in the order of O(reference_ids), because the service failed for
+      V(max(3, concurrency\)) IDs in a row. Empty when every ID was attempted.
+  returned: with O(reference_ids), outside check mode, on success and on failure
+  type: list
+  elements: str
+  sample: []
+  version_added: 2.0.0
 cancelled_by_queue_id:
   description:
     - For each QueueID that the service answered, as a decimal string, in the order of O(queue_ids), the service's
@@ -133,6 +177,37 @@ cancelled_by_queue_id:
     "4096001": true
     "4096002": false
   version_added: 1.1.0
+errors_by_queue_id:
+  description:
+    - For each QueueID (as a decimal string) whose request failed (after its retries), a one-line error. Empty when
+      none failed.
+  returned: with O(queue_ids), outside check mode, on success and on failure
+  type: dict
+  sample:
+    "4096003": "CancelNotify at ws.esendex.us failed: HTTP 500: ..."
+  version_added: 2.0.0
+not_attempted_queue_ids:
+  description:
+    - The QueueIDs that were never sent, in the order of O(queue_ids), because the service failed for
+      V(max(3, concurrency\)) IDs in a row (counted across both lists). Empty when every ID was attempted.
+  returned: with O(queue_ids), outside check mode, on success and on failure
+  type: list
+  elements: int
+  sample: []
+  version_added: 2.0.0
+not_found_queue_ids:
+  description:
+    - The QueueIDs of O(queue_ids), in their order, that C(GetMultipleQueueIdStatus) does not mention, which is what it
+      does for an unknown QueueID, another account's, or any QueueID when the license key is wrong (INFERRED). A
+      warning names them when there are any.
+    - In check mode, from the status read that makes the prediction. Outside check mode, from one status read (per 100
+      IDs) of the QueueIDs that C(CancelNotify) answered V(false); if that read fails, the module warns and leaves this
+      key out, because an empty list would claim that all were found.
+  returned: with O(queue_ids), when the status read succeeded
+  type: list
+  elements: int
+  sample: [4096009]
+  version_added: 2.0.0
 would_cancel_queue_ids:
   description:
     - In check mode, the QueueIDs of O(queue_ids), in their order, whose status is Queued (C(ResponseCode) V(0)) and
@@ -146,20 +221,24 @@ would_cancel_queue_ids:
 diff:
   description:
     - With C(--diff) and O(queue_ids), each QueueID's status before (C(ResponseText)) and after (V(Cancelled) for the
-      calls cancelled or, in check mode, predicted), one line per QueueID.
-  returned: diff mode with O(queue_ids), on success
+      calls cancelled or, in check mode, predicted), one line per QueueID. A QueueID the service does not mention reads
+      V((not found\)); if the status read before a real run failed, every status before reads as unknown.
+  returned: diff mode with O(queue_ids), on success and on failure
   type: dict
   sample:
     before: "4096001: Queued\n4096002: Call Answered\n"
     after: "4096001: Cancelled\n4096002: Call Answered\n"
   version_added: 1.1.0
 msg:
-  description: In check mode, what could and could not be predicted; otherwise why nothing was sent, or why it failed.
-  returned: check mode; an empty O(queue_ids); failure
+  description:
+    - In check mode, what could and could not be predicted, with the count of QueueIDs per status. In a real run with
+      C(--diff) and O(queue_ids), the count per status before and after. Otherwise why nothing was sent, or why the task
+      failed, naming the IDs that failed (the first three and a count).
+  returned: check mode; diff mode with O(queue_ids); both lists empty; failure
   type: str
   sample: >-
-    Check mode: no request was sent. The Esendex API cannot preview a cancellation, so what would be cancelled cannot
-    be predicted; changed is true because a cancellation would be attempted.
+    Check mode: no cancellation was sent. GetMultipleQueueIdStatus says: 297 Queued → Cancelled, 2 Dialing, 1 not found.
+    A real run would cancel 297 of 300 (Queued and not complete: INFERRED from the vendor's response codes).
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._common import (

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: esendex_cancel_messages
-short_description: Cancel scheduled SMS/MMS messages of an Esendex US account, all of them or by MessageID
+short_description: Cancel scheduled SMS/MMS messages of an Esendex US account by MessageID, or all of them
 version_added: 1.0.0
 description:
-  - Without O(message_ids), calls the Esendex US Messaging API method C(CancelAllMessages), which cancels every message
-    of the account that is scheduled for a future time or date.
-  - With O(message_ids), calls C(CancelMessage) once for each MessageID and never C(CancelAllMessages).
+  - With O(message_ids), calls the Esendex US Messaging API method C(CancelMessage) once for each MessageID, and never
+    C(CancelAllMessages).
+  - With O(cancel_all=true), calls C(CancelAllMessages), which cancels every message of the account that is scheduled
+    for a future time or date.
+  - Exactly one of them is required. Since 2.0.0, leaving O(message_ids) out (or null) never means "all messages".
   - Messages already sent or queued are not affected.
   - Reports RV(ignore:changed) from the service's answers, not from the fact that a request was sent.
 author:
@@ -20,52 +22,77 @@ author:
 extends_documentation_fragment:
   - esendex.us.esendex
   - esendex.us.esendex.messaging
+  - esendex.us.esendex.cancel_module
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: partial
+    details:
+      - With O(message_ids), check mode reads each MessageID's status with C(GetMessageStatus) (read-only, no license
+        key) and sends no cancellation. It predicts that a message would be cancelled if it is not sent, not queued, not
+        cancelled and has no error (INFERRED), lists those in RV(would_cancel_message_ids), and reports
+        RV(ignore:changed=true) only if there are any. If a read fails, the task fails and nothing is cancelled.
+      - If the service does not offer C(GetMessageStatus) (the vendor marks it deprecated), check mode still succeeds -
+        it warns, says in RV(msg) why it could not predict, and reports RV(ignore:changed=true) for a non-empty list.
+      - With O(cancel_all=true), check mode sends no request and cannot predict (the vendor has no listing of scheduled
+        messages); RV(ignore:changed) is V(true) and RV(msg) says so.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: partial
+    details:
+      - With O(message_ids), the diff shows each MessageID's status before and after (V(Cancelled) for the messages
+        cancelled or, in check mode, predicted), and RV(msg) counts them per status. Outside check mode this costs one
+        C(GetMessageStatus) request per MessageID before the cancellation. If that read fails, the module warns, shows
+        the statuses before as unknown, and cancels exactly as without C(--diff). O(cancel_all=true) has no diff.
 options:
   message_ids:
     description:
       - The MessageIDs of the scheduled messages to cancel, as C(SendMessage) returned them (one per recipient).
-      - Each must be a GUID; white space around it is removed. Anything else fails before any request is sent, with a
-        message naming the item's position. An ID given more than once (compared case-insensitively) is sent once.
+      - Each item must be a GUID; white space around it is removed. Anything else (null and empty items included) fails
+        before any request is sent, with a message naming the item's position. An ID given more than once (compared
+        case-insensitively) is sent once.
       - An empty list sends no request and reports RV(ignore:changed=false). An empty list never means "all messages".
-      - B(Leaving this option out, or setting it to null, cancels every scheduled message of the account), as in 1.0.0.
-        Ansible does not tell an option set to null from one left out. Template it so that it is always a list, for
-        example with C(| default([], true)), never with C(| default(omit)).
+      - Required unless O(cancel_all=true). Left out or null, it counts as not given, so the task fails unless
+        O(cancel_all=true).
       - C(CancelMessage) takes no license key; O(license_key) is still required, and is not sent with these requests.
     type: list
-    elements: str
+    elements: raw
     aliases:
       - message_id
     version_added: 1.1.0
+  cancel_all:
+    description:
+      - Cancel every scheduled message of the account with C(CancelAllMessages).
+      - Only V(true) does so, and then O(message_ids) must be left out or null (an empty list included, giving both
+        fails before any request is sent).
+    type: bool
+    default: false
+    version_added: 2.0.0
 notes:
   - The service answers only V(true) or V(false) ("whether the cancellation was successful"). Esendex does not document
     whether V(true) from C(CancelAllMessages) means that at least one message was cancelled or only that the request was
     processed; the bundled emulator assumes the former (INFERRED), so a second run reports RV(ignore:changed=false). If
     the real service answers V(true) when nothing was left to cancel, every run reports a change.
-  - An unknown license key is most likely answered with V(false), which looks the same as "nothing to cancel". So is
-    an unknown MessageID, or one already sent or cancelled (INFERRED).
+  - An unknown MessageID, or one already sent or cancelled, is answered V(false), like "nothing to cancel" (INFERRED).
+    The module then reads the status of the MessageIDs answered V(false), and lists those the service does not know in
+    RV(not_found_message_ids), with a warning.
+  - C(GetMessageStatus) is INFERRED to take the MessageID as a bare JSON string and to answer a JSON C(SMSResponse)
+    object; see M(esendex.us.esendex_message_info).
 seealso:
+  - module: esendex.us.esendex_message_info
   - module: esendex.us.esendex_cancel_calls
   - name: CancelAllMessages API reference
-    description: The vendor's page for the method this module calls without O(message_ids).
+    description: The vendor's page for the method this module calls with O(cancel_all=true).
     link: https://esendex.us/docs/sms-api/api/methods/CancelAllMessages
   - name: CancelMessage API reference
     description: The vendor's page for the method this module calls for each of O(message_ids).
     link: https://esendex.us/docs/sms-api/api/methods/CancelMessage
+  - name: GetMessageStatus API reference
+    description: The vendor's page for the status read of check mode and diff mode.
+    link: https://esendex.us/docs/sms-api/api/methods/GetMessageStatus
 """
 
 EXAMPLES = r"""
-- name: Call off every scheduled SMS/MMS of the account
-  esendex.us.esendex_cancel_messages:
-    license_key: "{{ esendex_license_key }}"
-  delegate_to: localhost
-  register: result
-
-- name: Report what happened (check mode predicts nothing, so say so)
-  ansible.builtin.debug:
-    msg: >-
-      {{ result.msg if ansible_check_mode else
-         ('Scheduled messages were cancelled' if result.cancelled else 'Nothing was left to cancel') }}
-
 - name: Cancel exactly the messages this play scheduled, by the MessageIDs SendMessage returned
   esendex.us.esendex_cancel_messages:
     license_key: "{{ esendex_license_key }}"
@@ -73,12 +100,28 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: result
 
-- name: Say how many were cancelled (the count is not known in check mode)
+- name: Say how many were cancelled, or how many check mode predicts
   ansible.builtin.debug:
-    msg: "{{ result.cancelled_count | default('(check mode)') }} of the scheduled messages cancelled"
+    msg: >-
+      {{ result.would_cancel_message_ids | default([]) | length if ansible_check_mode else result.cancelled_count }}
+      of the scheduled messages {{ 'would be' if ansible_check_mode else 'were' }} cancelled
+
+- name: Call off every scheduled SMS/MMS of the account (say so explicitly)
+  esendex.us.esendex_cancel_messages:
+    license_key: "{{ esendex_license_key }}"
+    cancel_all: true
+  delegate_to: localhost
+  register: result
+
+- name: Report what happened (check mode cannot predict a cancel_all, so say so)
+  ansible.builtin.debug:
+    msg: >-
+      {{ result.msg if ansible_check_mode else
+         ('Scheduled messages were cancelled' if result.cancelled else 'Nothing was left to cancel') }}
 
 - name: Take the key from the ESENDEX_LICENSE_KEY environment variable, with a short timeout and no retries
   esendex.us.esendex_cancel_messages:
+    message_ids: "{{ scheduled_message_ids }}"
     timeout: 5
     retries: 0
   delegate_to: localhost
@@ -89,7 +132,7 @@ cancelled:
   description:
     - The service's answer to C(CancelAllMessages). V(true) means the service reports that scheduled messages were cancelled.
     - RV(ignore:changed) has the same value, except after a lost answer (see the notes), when it is V(true).
-  returned: success without O(message_ids), outside check mode
+  returned: success with O(cancel_all=true), outside check mode
   type: bool
   sample: true
 cancelled_by_message_id:
@@ -107,13 +150,65 @@ cancelled_count:
   returned: with O(message_ids), outside check mode, on success and on failure
   type: int
   sample: 1
+errors_by_message_id:
+  description:
+    - For each MessageID whose request failed (after its retries), a one-line error. Empty when none failed.
+  returned: with O(message_ids), outside check mode, on success and on failure
+  type: dict
+  sample:
+    3c9e1f70-2a4b-4d8e-9f61-b7a05c2d3e19: "CancelMessage at messaging.esendex.us failed: HTTP 500: ..."
+  version_added: 2.0.0
+not_attempted_message_ids:
+  description:
+    - The MessageIDs that were never sent, in the order of O(message_ids), because the service failed for
+      V(max(3, concurrency\)) IDs in a row. Empty when every ID was attempted.
+  returned: with O(message_ids), outside check mode, on success and on failure
+  type: list
+  elements: str
+  sample: []
+  version_added: 2.0.0
+not_found_message_ids:
+  description:
+    - The MessageIDs of O(message_ids), in their order, that C(GetMessageStatus) answers with C(NotFound) (or with the
+      all-zero MessageID). A warning names them when there are any.
+    - In check mode, from the status reads that make the prediction. Outside check mode, from a status read of the
+      MessageIDs that C(CancelMessage) answered V(false); if that read fails or the method is not offered, the module
+      warns and leaves this key out, because an empty list would claim that all were found.
+  returned: with O(message_ids), when the status read succeeded
+  type: list
+  elements: str
+  sample: [0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75]
+  version_added: 2.0.0
+would_cancel_message_ids:
+  description:
+    - In check mode, the MessageIDs of O(message_ids), in their order, that are not sent, not queued, not cancelled and
+      have no error, which are the messages a real run would cancel (INFERRED rule, see the C(check_mode) attribute).
+  returned: check mode with O(message_ids), when the service offers C(GetMessageStatus)
+  type: list
+  elements: str
+  sample: [6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38]
+  version_added: 2.0.0
+diff:
+  description:
+    - With C(--diff) and O(message_ids), each MessageID's status before (V(Scheduled), V(Queued), V(Sent),
+      V(Cancelled) or the error's name) and after (V(Cancelled) for the messages cancelled or, in check mode,
+      predicted), one line per MessageID.
+  returned: diff mode with O(message_ids), on success and on failure
+  type: dict
+  sample:
+    before: "6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38: Scheduled\n0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75: Sent\n"
+    after: "6f1c9a2e-3b7d-4e58-a0c4-9d2e7b1f5a38: Cancelled\n0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75: Sent\n"
+  version_added: 2.0.0
 msg:
-  description: Why nothing was sent (check mode, or an empty O(message_ids)), and what that means for RV(ignore:changed).
-  returned: check mode; an empty O(message_ids); failure
+  description:
+    - In check mode, what could and could not be predicted, with the count of MessageIDs per status. In a real run with
+      C(--diff), the count per status before and after. Otherwise why nothing was sent (an empty O(message_ids)), or
+      why the task failed, naming the IDs that failed (the first three and a count).
+  returned: check mode; diff mode with O(message_ids); an empty O(message_ids); failure
   type: str
   sample: >-
-    Check mode: no request was sent. The Esendex API cannot preview a cancellation, so what would be cancelled cannot
-    be predicted; changed is true because a cancellation would be attempted.
+    Check mode: no cancellation was sent. GetMessageStatus says: 2 Scheduled → Cancelled, 1 Sent. A real run would
+    cancel 2 of 3 (not sent, queued or cancelled, and no error: INFERRED).
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._client import EsendexUnavailableError
