@@ -8,7 +8,8 @@ pins in demo/requirements.txt), starts the emulator with tests/emulator/demo_sta
 SCENARIOS.  The first, cancel_campaign, runs playbooks/cancel_campaign.yml three times (cancel, idempotent re-run,
 --check) and checks each result against the emulator's own state and request log.  The second, cancel_scheduled,
 schedules calls with a plain form POST (as the user's own scheduling system would), lets some start or complete, and
-runs playbooks/cancel_scheduled.yml on their QueueIDs under --check --diff, then for real.  A scenario is a function
+runs playbooks/cancel_scheduled.yml on their QueueIDs under --check --diff, then for real, and then reads the calls'
+statuses with esendex_call_info (read-only), each checked against the emulator.  A scenario is a function
 (emu, env) that prints its steps with step() and raises DemoFailure when something is not as it should be; add one
 to SCENARIOS.  Exits non-zero if anything failed.  Standard library only, Python 3.11+; reads no standard input.
 """
@@ -37,6 +38,9 @@ REFERENCE_IDS = ('spring-sale-2026',)  # the playbook's default esendex_referenc
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
 DIFF_HEADER = re.compile(r'^(--- before|\+\+\+ after|@@ .* @@)$')
 PREDICTED = re.compile(r'^\+(\d+): Cancelled$', re.M)  # a line of the check run's diff: this QueueID would be cancelled
+WOULD_CANCEL = re.compile(r'QueueIDs would be cancelled \(would_cancel_queue_ids\): (\d+(?:, \d+)*)')  # the play's own line
+NO_MESSAGES = 'messages: no MessageIDs given'
+STARTED_TEXT = {'in_progress': 'Dialing', 'completed': 'Call Answered'}  # GetMultipleQueueIdStatus's ResponseText for them
 RECAP = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 ELLIPSIS = '\u2026' if '\u2026'.encode(sys.stdout.encoding or 'ascii', 'replace') != b'?' else '...'
 
@@ -99,12 +103,17 @@ def expected_after_cancel(state):
 
 def run_playbook(env, title, *options, playbook=PLAYBOOK, output=None):
     """Run a playbook, print ansible's output compactly, check it kept the key secret; return the recap's changed count."""
-    command = ['ansible-playbook'] + list(options) + [playbook]
+    return run_ansible(env, title, ['ansible-playbook'] + list(options) + [playbook], output)
+
+
+def run_ansible(env, title, command, output=None, show=True):
+    """Run an ansible command as a step, print its output compactly (unless show is false), check it succeeded and kept the
+    key secret; append its plain output to output; return the recap's changed count (a playbook) or None (ad hoc)."""
     step(title + ': ' + shlex.join(command))
     result = subprocess.run(command, cwd=runtime.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
-    for line in result.stdout.splitlines():
+    for line in result.stdout.splitlines() if show else []:
         if line.strip() and not DIFF_HEADER.match(ANSI.sub('', line).strip()):
             line = re.sub(r' \*{3,}$', '', line.rstrip())
             say('     ' + (re.sub(r'\s+', ' ', line) if RECAP.match(ANSI.sub('', line)) else line))
@@ -115,13 +124,20 @@ def run_playbook(env, title, *options, playbook=PLAYBOOK, output=None):
     if DEMO_KEY in plain.lower() or DEMO_KEY.replace('-', '') in plain.lower():
         raise DemoFailure("ansible's output contains the license key")
 
-    if result.returncode != 0 or not recap or recap.group(3, 4) != ('0', '0'):
-        raise DemoFailure('ansible-playbook failed (exit code %d)' % result.returncode)
+    playbook = command[0] == 'ansible-playbook'
+    if result.returncode != 0 or (playbook and (not recap or recap.group(3, 4) != ('0', '0'))):
+        tail = '' if show else ':\n' + '\n'.join(plain.splitlines()[-15:])
+        raise DemoFailure('%s failed (exit code %d)%s' % (command[0], result.returncode, tail))
 
     if output is not None:
         output.append(plain)
 
-    return int(recap.group(2))
+    return int(recap.group(2)) if playbook else None
+
+
+def flat(text):
+    """Return text with every run of white space made one space (the YAML callback wraps long strings)."""
+    return ' '.join(text.split())
 
 
 def check(condition, message):
@@ -221,11 +237,17 @@ def cancel_scheduled(emu, env):
           'the check run should report changed=1 (calls would be cancelled)')
     predicted = [int(queue_id) for queue_id in PREDICTED.findall(output[0])]
     check(predicted == queued, 'check mode predicted %s, but the queued calls are %s' % (predicted, queued))
+    named = WOULD_CANCEL.search(flat(output[0]))
+    check(named and [int(queue_id) for queue_id in named.group(1).split(', ')] == predicted,
+          'the play should name the predicted QueueIDs (would_cancel_queue_ids): %s' % ids_text(predicted))
+    check(NO_MESSAGES in flat(output[0]), 'the play should say that no MessageIDs were given, so no message is cancelled')
     paths = [entry['path'].rsplit('/', 1)[-1] for entry in emu.requests()]
     check(paths == ['GetMultipleQueueIdStatus'], 'the check run should send one status read and nothing else, sent %s' % paths)
     check_state(emu, before, 'after the check run')
-    say('   Predicted: %s. The emulator received 1 request (GetMultipleQueueIdStatus) and no cancellation.' % ids_text(predicted))
+    say('   Predicted: %s. The emulator received 1 request (GetMultipleQueueIdStatus) and no cancellation;'
+        ' no MessageIDs were given, so the messages task was skipped.' % ids_text(predicted))
     output.clear()
+    emu.clear_requests()
     check(run_playbook(env, 'Cancel them', '--diff', *extra, playbook=SCHEDULED_PLAYBOOK, output=output) == 1,
           'the real run should report changed=1 (calls cancelled)')
     expected = copy.deepcopy(before)
@@ -233,6 +255,16 @@ def cancel_scheduled(emu, env):
         call['status'] = 'cancelled' if call['queue_id'] in predicted else call['status']
     check_state(emu, expected, 'after the real run')
     check([int(queue_id) for queue_id in PREDICTED.findall(output[0])] == predicted, "the real run's diff should show the predicted calls cancelled")
+    paths = [entry['path'].rsplit('/', 1)[-1] for entry in emu.requests()]
+    check(paths == ['GetMultipleQueueIdStatus'] + ['CancelNotify'] * len(queue_ids) + ['GetMultipleQueueIdStatus'],
+          'the real run should read the statuses (--diff), send one CancelNotify per QueueID, then read the statuses of those'
+          ' answered false (not_found_queue_ids); it sent %s' % paths)
+    check('calls: %d of %d QueueIDs cancelled' % (len(predicted), len(queue_ids)) in flat(output[0]),
+          'the play should say that %d of %d QueueIDs were cancelled' % (len(predicted), len(queue_ids)))
+    check('not_found_queue_ids' not in flat(output[0]), 'the play should name no QueueID as not found: the service knows them all')
+    say('   The emulator received: GetMultipleQueueIdStatus (the diff\'s "before"), %d x CancelNotify (%d answered true, %d false),'
+        ' GetMultipleQueueIdStatus of the %d answered false: all known, so not_found_queue_ids is empty.'
+        % (len(queue_ids), len(predicted), len(started), len(started)))
     account = before['accounts'][DEMO_KEY]
     others = dict(account, calls=[call for call in account['calls'] if call['queue_id'] not in queue_ids])
     step('What the emulator holds now, compared item by item with step %d:' % seen)
@@ -240,6 +272,45 @@ def cancel_scheduled(emu, env):
     table('left alone', [('your calls', 'QueueIDs %s: %s' % (ids_text(started), describe([call for call in account['calls'] if call['queue_id'] in started])))]
           + [(name, text + ('  (same reference ID)' if name == 'calls ' + campaign else '')) for name, text in groups(others)]
           + [('other account %s' % short(key), 'untouched') for key in before['accounts'] if key != DEMO_KEY])
+    look_after(emu, env, queue_ids, predicted, started)
+
+
+def look_after(emu, env, queue_ids, cancelled, started):
+    """Read the calls' statuses with esendex_call_info (read-only): the cancelled ones read Cancelled, the others as started."""
+    state = emu.state()
+    emu.clear_requests()
+    output = []
+    run_ansible(dict(env, ANSIBLE_CALLBACK_RESULT_FORMAT='json'), 'Look after',
+                ['ansible', 'localhost', '-m', 'esendex.us.esendex_call_info', '-a', json.dumps({'queue_ids': queue_ids})], output, show=False)
+    try:
+        result = json.JSONDecoder().raw_decode(output[0][output[0].index('=>') + 2:].lstrip())[0]
+    except ValueError as ex:
+        raise DemoFailure('esendex_call_info printed no result that can be read: %s' % ex) from None
+    calls = result.get('calls', [])
+    say('     localhost | SUCCESS: changed=%s, not_found_queue_ids=%s, calls (one per QueueID, as the module returns them):'
+        % (str(result.get('changed')).lower(), result.get('not_found_queue_ids')))
+    for call in calls:
+        say('       queue_id %-7s response_code %-3s response_text %-14s call_complete %-6s call_answered %-6s cancellable %s' % tuple(
+            str(call.get(name)).lower() if isinstance(call.get(name), bool) else call.get(name)
+            for name in ('queue_id', 'response_code', 'response_text', 'call_complete', 'call_answered', 'cancellable')))
+    held = {call['queue_id']: call for call in emu.call('GET', 'calls') if call['queue_id'] in queue_ids}
+    want = {**{queue_id: 'Cancelled' for queue_id in cancelled}, **{queue_id: STARTED_TEXT[status] for queue_id, status in started.items()}}
+    check(result.get('changed') is False and result.get('not_found_queue_ids') == [], 'esendex_call_info should report changed=false and every QueueID found')
+    check([call.get('queue_id') for call in calls] == queue_ids, 'esendex_call_info should return one call per QueueID in input order, got %s'
+          % [call.get('queue_id') for call in calls])
+    wrong = ['%s reads %s (code %s), the emulator holds %s (code %s), expected %s' % (
+        call['queue_id'], call.get('response_text'), call.get('response_code'), held[call['queue_id']]['response_text'],
+        held[call['queue_id']]['response_code'], want[call['queue_id']]) for call in calls
+        if not call.get('response_text') == held[call['queue_id']]['response_text'] == want[call['queue_id']]
+        or call.get('response_code') != held[call['queue_id']]['response_code'] or call.get('cancellable') is not False]
+    check(not wrong, 'esendex_call_info does not match the emulator: %s' % '; '.join(wrong))
+    paths = [entry['path'].rsplit('/', 1)[-1] for entry in emu.requests()]
+    check(paths == ['GetMultipleQueueIdStatus'], 'esendex_call_info should send one status read and nothing else, sent %s' % paths)
+    check_state(emu, state, 'after esendex_call_info')
+    say('   %s read Cancelled, %s Dialing and %s Call Answered, as the emulator holds them; none is cancellable any more.'
+        % (ids_text(cancelled), *started))
+    say('   The emulator received 1 request (GetMultipleQueueIdStatus for the %d QueueIDs) and its state is unchanged: the module is read-only.'
+        % len(queue_ids))
 
 
 # The scenarios, in order; each gets a fresh emulator seeded with tests/emulator/demo_state.json.
@@ -266,6 +337,8 @@ def demo():
     say()
     say('The same playbooks against the real service: ESENDEX_LICENSE_KEY=<your key> ansible-playbook %s' % PLAYBOOK)
     say("  and: ESENDEX_LICENSE_KEY=<your key> ansible-playbook --check --diff -e '{\"esendex_queue_ids\": [...]}' %s" % SCHEDULED_PLAYBOOK)
+    say("  and: ESENDEX_LICENSE_KEY=<your key> ansible localhost -e 'ansible_python_interpreter={{ ansible_playbook_python }}'"
+        " -m esendex.us.esendex_call_info -a '{\"queue_ids\": [...]}'")
 
 
 def main():
