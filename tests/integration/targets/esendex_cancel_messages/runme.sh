@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # esendex.us.esendex_cancel_messages against the emulator: setup_emulator's happy-path suite (main.yml and env_fallback.yml, each
-# once as usual and once at -vvvv with a secret scan) and message_ids.yml (the 1.1.0 option message_ids) once, at -vvvv with a
+# once as usual and once at -vvvv with a secret scan) and message_ids.yml (cancelling by MessageID) once, at -vvvv with a
 # secret scan. Each run has its own emulator.
 set -eux
 
