@@ -5,7 +5,7 @@
 
 Run with the test Python from runme.sh (through emulator.sh) or from a playbook through the pipe lookup:
 
-    emulator_ctl.py prepare SPEC_JSON    reset the emulator to SPEC (accounts, faults, latency); print JSON
+    emulator_ctl.py prepare SPEC_JSON    reset the emulator to SPEC (accounts, faults, latency, settings); print JSON
     emulator_ctl.py report [--brief]     print what the emulator saw: requests, cancellations, state
     emulator_ctl.py scan [--all] FILE... fail if a test secret is in FILE or in a request path or query string the
                                          emulator (--all: every emulator in ESENDEX_EMULATOR_URLS) logged
@@ -134,7 +134,10 @@ def generated_calls(load: dict) -> tuple:
 
 
 def prepare(spec: dict) -> dict:
-    """Reset the emulator to spec: {accounts: {NAME: {messages, calls}}, load: {...}, faults: [...], latency: s}."""
+    """Reset the emulator to spec: {accounts: {NAME: {messages, calls}}, load: {...}, faults: [...], latency: s, settings: {...}}.
+
+    settings goes to PUT /_emulator/settings, e.g. {"message_status_available": false} to make GetMessageStatus answer 404.
+    """
     spec = with_secrets(spec)
     accounts, summary = {}, {}
     for name, account in spec.get('accounts', {}).items():
@@ -148,6 +151,8 @@ def prepare(spec: dict) -> dict:
         control('POST', 'faults', {'faults': spec['faults']})
     if spec.get('latency'):
         control('PUT', 'latency', {'seconds': spec['latency']})
+    if spec.get('settings'):
+        control('PUT', 'settings', spec['settings'])
     return dict(summary, time=time.time())
 
 
