@@ -16,6 +16,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import zlib
 from pathlib import Path
@@ -168,6 +169,19 @@ def vendor_samples(session):
     session.run('pytest', '-q', '-p', 'no:cacheprovider', 'tests/vendor_samples', *session.posargs)
 
 
+@nox.session(name='eda', python='3.12', default=False)
+def eda(session):
+    """pytest tests/eda/: the event filter, and the rulebooks under ansible-rulebook (Java 17) against the emulator."""
+    java = shutil.which('java')
+    found = subprocess.run([java, '-version'], capture_output=True, text=True, check=False).stderr if java else ''
+    version = re.search(r'version "(\d+)', found)
+    if not version or int(version.group(1)) < 17:
+        session.error('the eda session needs a Java 17 (or newer) runtime for ansible-rulebook, and found '
+                      f"{found.splitlines()[0] if found else 'no java on PATH'}: install one, e.g. apt-get install openjdk-17-jre-headless")
+    session.install('ansible-rulebook', 'ansible-core', 'pytest', 'hypothesis', '-r', 'tests/eda/requirements.txt')
+    session.run('pytest', '-q', '-p', 'no:cacheprovider', 'tests/eda', *session.posargs)
+
+
 @nox.session(name='changelog', default=False)
 def changelog(session):
     """antsibull-changelog lint and lint-changelog-yaml; CHANGELOG.md is what antsibull-changelog generates."""
@@ -224,5 +238,5 @@ def ee(session):
 # The CI set: `make test` runs these two at a time (tools/ci.py, slowest first); plain `nox` runs them one by one.
 # (lint is antsibull-nox's name for codeqa + yamllint + antsibull-nox-config: they are listed one by one.)
 nox.options.sessions = (['codeqa', 'yamllint', 'antsibull-nox-config', 'docs-check', 'license-check', 'extra-checks', 'build-import-check',
-                         'ansible-lint', 'changelog', 'docs-build', 'ee', 'integration', 'units-minimums', 'vendor-samples']
+                         'ansible-lint', 'changelog', 'docs-build', 'ee', 'integration', 'units-minimums', 'vendor-samples', 'eda']
                         + [f'{kind}-{line}' for line in LINES for kind in ('sanity', 'units')])
