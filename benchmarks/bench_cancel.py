@@ -1,7 +1,8 @@
 # Copyright (c) 2026, esendex.us collection maintainers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, and by queue ID, on the emulator (see docs/performance.md)."""
+"""Benchmark esendex.us.esendex_cancel_calls against ansible.builtin.uri making the same POSTs, and by queue ID; esendex_call_info
+and esendex_cancel_messages --check against their bounds; all on the emulator (see docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import math
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -25,12 +27,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import runtime  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = 'esendex.us.esendex_cancel_calls'
+CALL_INFO = 'esendex.us.esendex_call_info'
+CANCEL_MESSAGES = 'esendex.us.esendex_cancel_messages'
 METHOD_PATH = '/CancelNotifyByReferenceID'
 URI_ARGS = {'url': '{{ url }}' + METHOD_PATH, 'method': 'POST', 'body_format': 'form-urlencoded',
             'headers': {'Accept': 'text/xml', 'Accept-Encoding': 'identity'}, 'http_agent': '{{ ua }}',
             'timeout': 30, 'follow_redirects': 'none', 'return_content': True, 'status_code': [200]}
 TARGET_SINGLE, TARGET_SPEEDUP, TARGET_IDEAL = 1.10, 30.0, 1.3
 TARGET_QUEUE, TARGET_FLAT = 1.2, 1.2  # issue 11: queue IDs within 1.2x of their bounds; per-ID cost at 10,000 within 1.2x of 1,000
+TARGET_READ = 1.2  # issue 15: esendex_call_info and esendex_cancel_messages --check within 1.2x of their bounds
 BATCH = 100  # queue IDs per GetMultipleQueueIdStatus request
 # ansible_python_interpreter for the memory runs: run the module's Python as a child, then append the child's peak RSS (KiB on
 # Linux) and CPU seconds, from getrusage(RUSAGE_CHILDREN), to a file. AnsiballZ runs the module inside that one Python process.
@@ -93,13 +98,14 @@ class Bench:
         self.user_agent = 'set-after-warm-up'
         self.single = 0.0  # median single-cancel time, the start of the ideal bound
         self.log: list = []  # the emulator's request log of the last run
+        self.cpu = 0.0  # CPU seconds (user + system) of the last read-only run's processes: ansible and the module
 
-    def vars_file(self, n: int, url: str | None = None, **extra) -> str:
-        """Write the extra-vars file for the first n reference IDs (or queue IDs, with qids=...); return '@path'."""
-        path = os.path.join(self.tmp, 'vars-%d-%s-%s.json' % (n, 'relay' if url else 'direct', '-'.join(sorted(extra))))
+    def vars_file(self, n: int, url: str | None = None, id_list: list | None = None, **extra) -> str:
+        """Write the extra-vars file for the first n reference IDs (or queue IDs, with qids=...; or id_list); return '@path'."""
+        path = os.path.join(self.tmp, 'vars-%d-%s-%s%s.json' % (n, 'relay' if url else 'direct', '-'.join(sorted(extra)), '-list' if id_list else ''))
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
-            json.dump(dict({'k': self.key, 'ids': [] if 'qids' in extra else ids(n), 'url': url or self.emu.voice_url, 'ua': self.user_agent},
-                           **extra), handle)
+            given = id_list if id_list is not None else [] if 'qids' in extra else ids(n)
+            json.dump(dict({'k': self.key, 'ids': given, 'url': url or self.emu.voice_url, 'ua': self.user_agent}, **extra), handle)
         return '@' + path
 
     def module(self, n: int, concurrency: int, url: str | None = None, queue: bool = False, check: bool = False, **extra) -> list:
@@ -155,6 +161,50 @@ class Bench:
             raise BenchError('%s (%s):\n%s' % (' '.join(command[:6]), problem, tail))
         return elapsed
 
+    def read(self, module: str, n: int, check: bool = False) -> list:
+        """One read-only task over n IDs: esendex_call_info over n queue IDs, or esendex_cancel_messages --check over n MessageIDs."""
+        messages = module == CANCEL_MESSAGES
+        args = {'license_key': '{{ k }}', 'api_url': '{{ url }}', 'concurrency': 4, ('message_ids' if messages else 'queue_ids'): '{{ ids }}'}
+        path = self.vars_file(n, self.emu.messaging_url if messages else self.emu.voice_url, id_list=mids(n) if messages else qids(n))
+        return ['ansible', 'localhost', '-e', path, '-m', module, '-a', json.dumps(args)] + ['--check'] * check
+
+    def run_read(self, command: list, n: int, account: int) -> float:
+        """Seed an account with `account` scheduled calls or messages, run a read-only command over the first n, check that it
+        read (or predicted) all n with exactly the requests it should send and changed nothing; return its wall time."""
+        messages = CANCEL_MESSAGES in command
+        kind, method = ('messages', 'GetMessageStatus') if messages else ('calls', 'GetMultipleQueueIdStatus')
+        items = [{'id': mid} for mid in mids(account)] if messages else [{'queue_id': qid} for qid in qids(account)]
+        self.emu.call('PUT', 'state', {'accounts': {self.key: {kind: items}}})
+        self.emu.clear_requests()
+        cpu_before, started = children_cpu(), time.perf_counter()
+        done = subprocess.run(command, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, check=False)
+        elapsed, self.cpu = time.perf_counter() - started, children_cpu() - cpu_before
+        self.log = self.emu.requests()
+        sent = n if messages else math.ceil(n / BATCH)  # GetMessageStatus: one request per MessageID; GetMultipleQueueIdStatus: per 100
+        untouched = all(item['status'] == 'scheduled' for item in self.emu.state()['accounts'][self.key][kind])
+        seen = [(entry['path'].rsplit('/', 1)[-1], entry['status']) for entry in self.log]
+        problem = 'exit code %d' % done.returncode if done.returncode else None
+        if not problem and (seen != [(method, 200)] * sent or not untouched):
+            problem = 'the emulator saw %d requests (%d %s answered 200)%s; expected %d %s requests answered 200 and nothing changed' % (
+                len(seen), seen.count((method, 200)), method, '' if untouched else ' and a change of state', sent, method)
+        if not problem:
+            try:
+                result = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index('=>') + 2:].lstrip())[0]
+            except ValueError:
+                result = {}
+            want = mids(n) if messages else qids(n)
+            cancellable = [call.get('queue_id') for call in result.get('calls', []) if call.get('cancellable') is True]
+            got = result.get('would_cancel_message_ids') if messages else cancellable
+            found = result.get('not_found_message_ids' if messages else 'not_found_queue_ids')
+            if got != want or found != [] or result.get('changed') is not messages:
+                problem = 'the command returned %s of the %d IDs %s, not_found %r, changed %r' % (
+                    'no list' if got is None else len(got), n, 'predicted' if messages else 'as cancellable calls', found, result.get('changed'))
+        if problem:
+            tail = '\n'.join(done.stdout.replace(self.key, '********').splitlines()[-25:])
+            raise BenchError('%s (%s):\n%s' % (' '.join(command[:6]), problem, tail[-4000:]))
+        return elapsed
+
 
 def ids(n: int) -> list:
     """Return the reference IDs of a run of n."""
@@ -164,6 +214,17 @@ def ids(n: int) -> list:
 def qids(n: int) -> list:
     """Return the queue IDs of a run of n."""
     return list(range(1, n + 1))
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far, their own children included once waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def mids(n: int) -> list:
+    """Return the MessageIDs of a run of n."""
+    return ['6f1c9a2e-0000-4000-8000-%012d' % i for i in range(1, n + 1)]
 
 
 def reported(command: list, out: str) -> int:
@@ -355,6 +416,38 @@ def part5(bench: Bench, sizes: tuple, runs: int) -> float:
     return ratios[0]
 
 
+def part_read(bench: Bench, number: int, module: str, n: int, runs: int) -> float:
+    """A read-only task over n IDs against single + requests x latency / concurrency, the single task timed in the same rounds."""
+    messages = module == CANCEL_MESSAGES
+    requests_sent = n if messages else math.ceil(n / BATCH)
+    what = ('%s --check: one task over N = %d MessageIDs (GetMessageStatus, one request per MessageID)' % (module, n) if messages else
+            '%s: one task over N = %d QueueIDs (GetMultipleQueueIdStatus, %d QueueIDs a request)' % (module, n, BATCH))
+    print('\n%d. %s, concurrency 4, latency %g ms; %d alternating runs each (the same task over 1 ID is the baseline), medians'
+          % (number, what, bench.latency * 1000, runs))
+    commands = {'single task (1 ID, the baseline)': bench.read(module, 1, check=messages), 'N = %d' % n: bench.read(module, n, check=messages)}
+    times, cpu, phase = ({name: [] for name in commands} for _column in range(3))
+    for _round in range(runs):
+        for name, command in commands.items():
+            times[name].append(bench.run_read(command, 1 if name.startswith('single') else n, account=n))
+            cpu[name].append(bench.cpu)
+            arrived = [entry['time'] for entry in bench.log]
+            phase[name].append(max(arrived) - min(arrived) + bench.latency)
+    counted = '%d' % n if messages else 'ceil(%d / %d) = %d' % (n, BATCH, requests_sent)
+    print('   every run sent exactly %s requests, all %s, all answered 200 (checked from the emulator\'s request log), changed no state,'
+          ' and %s all %d' % (counted, 'GetMessageStatus' if messages else 'GetMultipleQueueIdStatus', 'predicted' if messages else 'returned', n))
+    (single, single_times), (full, full_times) = ((median(values), values) for values in times.values())
+    network = requests_sent * bench.latency / 4
+    bound = single + network
+    print('   %-34s %8s %8s %10s %9s %18s %10s %14s' % ('', 'median', '(min)', 'bound', 'vs bound', 'min vs bound(min)', 'CPU', 'service phase'))
+    for name, values in times.items():
+        versus = '%8.2f s %8.3fx %17.3fx' % (bound, full / bound, min(full_times) / (min(single_times) + network)) if values is full_times else ''
+        print('   %-34s %6.2f s %6.2f s %-37s %8.2f s %12.3f s' % (name, median(values), min(values), versus, median(cpu[name]), median(phase[name])))
+    print('   bound = single task + %s x latency / concurrency = %.3f s + %.3f s; the min column uses the fastest runs; CPU = user + system'
+          ' seconds of ansible and the module together; service phase = first request to last answer, from the emulator log'
+          % ('N' if messages else 'ceil(N / %d)' % BATCH, single, network))
+    return full / bound
+
+
 def ansible_version(env: dict) -> str:
     """Return e.g. 'ansible-core 2.19.14, Python 3.11.7'."""
     out = subprocess.run(['ansible', '--version'], env=env, stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
@@ -364,7 +457,7 @@ def ansible_version(env: dict) -> str:
 
 
 def main(argv: list | None = None) -> int:
-    """Run the three parts and print the figures and the issue's targets."""
+    """Run the parts and print the figures and the issues' targets."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--latency', type=float, default=0.02, help='seconds the emulator adds to every request (default 0.02)')
     parser.add_argument('--runs', type=int, default=5, help='timed runs per measurement (default 5; part 1 runs twice as many)')
@@ -374,6 +467,7 @@ def main(argv: list | None = None) -> int:
     runs = 2 if args.quick else max(args.runs, 3)
     bulk, sizes = (20, (10, 100)) if args.quick else (200, (10, 100, 1000))
     queue_n, large = (200, (100, 1000)) if args.quick else (1000, (1000, 10000))
+    info_n, messages_n = (1000, 100) if args.quick else (10000, 1000)
     try:
         runtime.ensure_venv()
         with tempfile.TemporaryDirectory(prefix='esendex-bench-') as tmp, runtime.emulator(None, latency=args.latency) as emu:
@@ -389,15 +483,19 @@ def main(argv: list | None = None) -> int:
             print('\n   ' + connections(bench, 50))
             check_mode, real = part4(bench, queue_n, runs)
             flat = part5(bench, large, runs)
-            print('\nTargets (issues 5 and 11)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
+            info = part_read(bench, 6, CALL_INFO, info_n, runs)
+            predict = part_read(bench, 7, CANCEL_MESSAGES, messages_n, runs)
+            print('\nTargets (issues 5, 11 and 15)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
             rows = (('single cancel <= %.2fx uri' % TARGET_SINGLE, '%.3fx' % single, single <= TARGET_SINGLE),
                     ('bulk N=%d c=4 >= %.0fx faster than the uri loop' % (bulk, TARGET_SPEEDUP), '%.1fx' % speedup, speedup >= TARGET_SPEEDUP),
                     ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL),
                     ('queue IDs N=%d check mode <= %.1fx its bound' % (queue_n, TARGET_QUEUE), '%.3fx' % check_mode, check_mode <= TARGET_QUEUE),
                     ('queue IDs N=%d real run <= %.1fx its bound' % (queue_n, TARGET_QUEUE), '%.3fx' % real, real <= TARGET_QUEUE),
-                    ('per-ID cost N=%d <= %.1fx N=%d (flat)' % (large[1], TARGET_FLAT, large[0]), '%.3fx' % flat, flat <= TARGET_FLAT))
+                    ('per-ID cost N=%d <= %.1fx N=%d (flat)' % (large[1], TARGET_FLAT, large[0]), '%.3fx' % flat, flat <= TARGET_FLAT),
+                    ('call_info N=%d <= %.1fx its bound' % (info_n, TARGET_READ), '%.3fx' % info, info <= TARGET_READ),
+                    ('cancel_messages --check N=%d <= %.1fx its bound' % (messages_n, TARGET_READ), '%.3fx' % predict, predict <= TARGET_READ))
             for label, value, ok in rows:
-                print('   %-48s %8s  %s' % (label + ':', value, verdict(ok, args.quick)))
+                print('   %-50s %8s  %s' % (label + ':', value, verdict(ok, args.quick)))
             missed = [label for label, _value, ok in rows if not ok] if not args.quick else []
             print('\nbench_cancel: done in %.0f s; load average at the end: %.2f (1 min), %.2f (5 min)' % ((time.monotonic() - started,) + os.getloadavg()[:2]))
     except (BenchError, runtime.SetupError, OSError, ValueError) as ex:
