@@ -38,7 +38,7 @@ UNKNOWN_OUTCOME = ('{label}: an earlier attempt may have reached the service wit
 NOT_FOUND_WARNING = 'The service does not know {n} of the {what} given ({ids}). Likely causes: {causes}.'
 
 _GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
-_DIGITS = re.compile(r'[0-9]{1,19}')  # ASCII only: str.isdigit() and int() also take other scripts' digits
+_DIGITS = re.compile(r'[0-9]+')  # ASCII only: str.isdigit() and int() also take other scripts' digits
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 
 
@@ -162,13 +162,15 @@ def reference_id(value: object) -> tuple:
 
 def queue_id(value: object) -> tuple:
     """A QueueID: an int, or a string of ASCII digits with optional white space around; 1 to Int64 max."""
+    given = value
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip(' \t\r\n')):
-        value = int(value.strip(' \t\r\n'))
+        digits = value.strip(' \t\r\n').lstrip('0') or '0'  # leading zeros are still the same number
+        value = int(digits) if len(digits) <= 19 else MAX_QUEUE_ID + 1
     elif isinstance(value, bool) or not isinstance(value, int):
         shown = quote(value, 30) if isinstance(value, str) and not _CONTROL.search(value) else _kind(value)
         raise ValueError(f'is {shown}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID}, written with the digits 0-9)')
     if not 1 <= value <= MAX_QUEUE_ID:
-        raise ValueError(f'is {quote(value, 30)}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})')
+        raise ValueError(f'is {quote(given, 30)}, not a QueueID (a whole number from 1 to {MAX_QUEUE_ID})')
     return value, value
 
 
