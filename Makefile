@@ -5,6 +5,7 @@
 #   make test JOBS=1                        one session at a time
 #   make list                               every session (nox -l; * marks the CI set)
 #   make demo                               the main job on the bundled emulator (demo/demo.py, standalone)
+#   make demo-eda                           the rulebook cancel_on_resolve on the emulator (demo/demo_eda.py; needs Java 17)
 #   make bench                              the benchmark (benchmarks/bench_cancel.py, standalone; docs/performance.md)
 #   make docs                               the HTML docs site, in docs/build/html/ (nox session docs-build)
 #
@@ -19,7 +20,7 @@ NOX = $(BOOTSTRAP)/bin/python -m nox --non-interactive
 SESSIONS ?=
 JOBS ?= 2
 
-.PHONY: test list demo bench docs clean
+.PHONY: test list demo demo-eda bench docs clean
 
 test: $(BOOTSTRAP)/ready
 	$(BOOTSTRAP)/bin/python tools/ci.py --jobs $(JOBS) $(SESSIONS)
@@ -37,6 +38,10 @@ $(BOOTSTRAP)/ready: tools/constraints.txt
 # The main job on the bundled emulator: no Esendex account needed.
 demo:
 	$(PYTHON) demo/demo.py
+
+# Event-Driven Ansible: Alertmanager notifications to the rulebook esendex.us.cancel_on_resolve, on the emulator.
+demo-eda:
+	$(PYTHON) demo/demo_eda.py
 
 # Benchmark of esendex_cancel_calls against ansible.builtin.uri (not part of `make test`).
 bench:

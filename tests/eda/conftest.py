@@ -121,8 +121,9 @@ class Rulebook:
             headers['Authorization'] = f'Bearer {token}'
         request = urllib.request.Request(f'{self.url}/{path}', data=json.dumps(payload).encode('utf-8'), headers=headers, method='POST')
         try:
-            opener = OPENER if context is None else urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                                                 urllib.request.HTTPSHandler(context=context))
+            opener = OPENER
+            if context is not None:
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
             with opener.open(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as exc:

@@ -64,8 +64,8 @@ def test_a_request_without_the_token_is_refused_and_cancels_nothing(rulebook, em
 
 
 def test_a_firing_alert_cancels_nothing(rulebook, emulator):
-    payload = notification(alert('firing', 'camp1', annotations={'esendex_queue_ids': '5101', 'esendex_message_ids':
-                                                                '9d0c4f2e-5a1b-4c3d-8e7f-00000000e001'}))
+    annotations = {'esendex_queue_ids': '5101', 'esendex_message_ids': '9d0c4f2e-5a1b-4c3d-8e7f-00000000e001'}
+    payload = notification(alert('firing', 'camp1', annotations=annotations))
     assert rulebook.post(payload) == 200
     assert 'PLAY' not in rulebook.wait_for(NOTHING)
     assert emulator.cancelled() == ([], [])
