@@ -159,6 +159,12 @@ def integration(session):
     _ansible_test(session, INTEGRATION_LINE, 'integration', '--requirements', '--python', LINES[INTEGRATION_LINE][1])
 
 
+@nox.session(name='integration-2.16', python=LINES['2.16'][1], default=False)
+def integration_oldest(session):
+    """ansible-test integration --venv on the oldest line, target null_inputs only: it templates null and omit differently."""
+    _ansible_test(session, '2.16', 'integration', '--requirements', '--python', LINES['2.16'][1], 'null_inputs')
+
+
 @nox.session(name='vendor-samples', python='3.12', default=False)
 def vendor_samples(session):
     """pytest over tests/vendor_samples/: the vendor's own Python samples (httpx, zeep) against the emulator."""
@@ -238,5 +244,5 @@ def ee(session):
 # The CI set: `make test` runs these two at a time (tools/ci.py, slowest first); plain `nox` runs them one by one.
 # (lint is antsibull-nox's name for codeqa + yamllint + antsibull-nox-config: they are listed one by one.)
 nox.options.sessions = (['codeqa', 'yamllint', 'antsibull-nox-config', 'docs-check', 'license-check', 'extra-checks', 'build-import-check',
-                         'ansible-lint', 'changelog', 'docs-build', 'ee', 'integration', 'units-minimums', 'vendor-samples', 'eda']
+                         'ansible-lint', 'changelog', 'docs-build', 'ee', 'integration', 'integration-2.16', 'units-minimums', 'vendor-samples', 'eda']
                         + [f'{kind}-{line}' for line in LINES for kind in ('sanity', 'units')])
