@@ -149,7 +149,7 @@ def array(*entries: str, ns: str = 'https://ws.esendex.us/NotifyWS/') -> bytes:
 
 
 def only(**fields) -> CallStatus:
-    [status] = parse_notify_returns(array(notify_return(**fields))).values()
+    [status] = list(parse_notify_returns(array(notify_return(**fields))).values())
     return status
 
 
