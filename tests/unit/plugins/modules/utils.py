@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Run a module's main() in-process (on ansible-core 2.16 as on 2.19 and later), with its check-mode twin."""
+"""Run a module's main() in-process (on ansible-core 2.16 as on 2.19 and later) with its check-mode twin; canned answers."""
 
 from __future__ import annotations
 
@@ -24,6 +24,32 @@ except ImportError:  # ansible-core 2.16 - 2.18 read the arguments from basic._A
         with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
             yield
 
+KEY = '6a0f2d9c-83b1-4e57-b4a2-c5e81f7d3b90'
+OTHER_KEY = 'd4c7a1e9-0f35-4b82-9e6d-2a8c5b1f7e03'
+ZERO = '00000000-0000-0000-0000-000000000000'
+M1, M2, M3, M4, M5, M6 = (f'9d0c4f2e-5a1b-4c3d-8e7f-{n:012d}' for n in range(101, 107))
+READS = ('GetMultipleQueueIdStatus', 'GetMessageStatus')  # the read-only methods
+
+# Options every module shares, each invalid value with the option its one-line message must name.
+COMMON_INVALID = [
+    ({'license_key': 'not-a-license-key'}, 'license_key'),
+    ({'license_key': KEY + '0'}, 'license_key'),
+    ({'license_key': f' {{{KEY}}}\n'}, 'license_key'),  # white space around the key is stripped, braces are not
+    ({'license_key': KEY.replace('-', '')}, 'license_key'),
+    ({'license_key': f'{KEY[:8]} {KEY[9:]}'}, 'license_key'),
+    ({'license_key': None}, 'license_key'),
+    ({'api_url': 'ftp://esendex.example/x'}, 'api_url'),
+    ({'api_url': 'esendex.example/x'}, 'api_url'),
+    ({'api_url': 'https://esendex.example/x?LicenseKey=x'}, 'api_url'),
+    ({'api_url': 'https://esendex.example:123456/x'}, 'api_url'),
+    ({'api_url': 'https://esendex.example/x y'}, 'api_url'),
+    ({'timeout': 0}, 'timeout'),
+    ({'timeout': 'soon'}, 'timeout'),
+    ({'retries': -1}, 'retries'),
+    ({'concurrency': 0}, 'concurrency'),
+    ({'concurrency': 17}, 'concurrency'),
+]
+
 
 class ModuleDone(Exception):
     """Raised in place of exit_json/fail_json; carries the result."""
@@ -42,7 +68,7 @@ def _exit_json(_module, **result):
 
 
 def _fail_json(_module, msg, **result):
-    # issue 9 item 7: called inside an except block, fail_json makes ansible-core print the module's traceback
+    # called inside an except block, fail_json makes ansible-core print the module's traceback
     assert sys.exc_info() == (None, None, None), f'fail_json called while handling {sys.exc_info()[1]!r}'
     MODULES.append(_module)
     raise ModuleDone(dict(result, msg=msg, failed=True))
@@ -51,9 +77,8 @@ def _fail_json(_module, msg, **result):
 def run_module(main, args: dict, check_mode: bool = False, env: dict | None = None, diff: bool = False) -> dict:
     """Run main() with args and only `env` of the ESENDEX_* environment variables; return its result.
 
-    The result is what the module passed to exit_json or fail_json (before Ansible's no_log masking,
-    so a leaked key is seen), plus `failed` and the `warnings` it gave, after a JSON round trip.
-    fail_json must be called with no exception being handled.
+    The result is what the module passed to exit_json or fail_json (before Ansible's no_log masking, so a leaked key is
+    seen), plus `failed` and the `warnings` it gave, after a JSON round trip.
     """
     warnings = []
     environ = {name: value for name, value in os.environ.items() if not name.startswith('ESENDEX_')}
@@ -68,70 +93,43 @@ def run_module(main, args: dict, check_mode: bool = False, env: dict | None = No
     return json.loads(json.dumps(dict(done.value.result, warnings=warnings)))
 
 
-KEY = '6a0f2d9c-83b1-4e57-b4a2-c5e81f7d3b90'
-
-# Options both modules share, each invalid value with the option its one-line message must name.
-COMMON_INVALID = [
-    ({'license_key': 'not-a-license-key'}, 'license_key'),
-    ({'license_key': KEY + '0'}, 'license_key'),
-    ({'license_key': f'{{{KEY}}}'}, 'license_key'),
-    ({'license_key': KEY.replace('-', '')}, 'license_key'),
-    ({'license_key': f' {{{KEY}}}\n'}, 'license_key'),  # white space around the key is stripped (issue 9 item 5), braces are not
-    ({'license_key': f'{KEY[:8]} {KEY[9:]}'}, 'license_key'),
-    ({'license_key': None}, 'license_key'),
-    ({'api_url': 'ftp://messaging.esendex.us/Messaging.svc'}, 'api_url'),
-    ({'api_url': 'messaging.esendex.us/Messaging.svc'}, 'api_url'),
-    ({'api_url': 'https://messaging.esendex.us/Messaging.svc?LicenseKey=x'}, 'api_url'),
-    ({'api_url': 'https://messaging.esendex.us:123456/Messaging.svc'}, 'api_url'),
-    ({'api_url': 'https://messaging.esendex.us/Messaging svc'}, 'api_url'),
-    ({'timeout': 0}, 'timeout'),
-    ({'timeout': -2.5}, 'timeout'),
-    ({'timeout': 'soon'}, 'timeout'),
-    ({'retries': -1}, 'retries'),
-]
-
-
 def leaks(text: str, secret: str) -> bool:
     """Tell whether any 8 characters of the secret, in any case, are in the text."""
-    return any(secret[i:i + 8].lower() in text.lower() for i in range(len(secret) - 7))
+    return len(secret) >= 8 and any(secret[i:i + 8].lower() in text.lower() for i in range(len(secret) - 7))
 
 
-STATUS_READ = '/GetMultipleQueueIdStatus'
+def method(entry: dict) -> str:
+    """The service method a logged request called."""
+    return entry['path'].rsplit('/', 1)[-1]
 
 
 def run_both(main, emulator, args: dict, env: dict | None = None, invalid: bool = False, diff: bool = False,
-             check: dict | None = None, reads: int = 0, traceback: bool = False) -> tuple:
-    """Run the module in check mode, then for real, with the same arguments and environment; return both results.
+             check: dict | None = None, reads: int | None = None, traceback: bool = False) -> tuple:
+    """Run the module in check mode, then for real, with the same arguments; return both results.
 
-    Neither run may hold any part of the license key, in its result or in any request's path or query string, and
-    the check-mode run must change nothing in the emulator and send no request but `reads` status reads
-    (GetMultipleQueueIdStatus, the only read-only method); with none, it may not take a fault either. With
-    `invalid` options both runs fail alike, before any request. Otherwise the check-mode result, warnings aside, is
-    `check`, by default the one for what cannot be predicted: changed, with a message saying so. No failure carries a
-    traceback (`exception`) unless `traceback` is set. With `diff`, both runs are in diff mode.
+    Check mode may send read-only requests only (exactly `reads` of them, if given) and change nothing in the emulator;
+    when it reads nothing, it takes no fault either. Neither run holds any part of the license key in its result or
+    warnings, or sends it in a path or query string, or in a request to a method that takes no key; every request is a
+    POST; a message is one line; no failure carries a traceback unless `traceback`. With `invalid`, both runs fail alike
+    before any request. With `check`, the check-mode result, warnings aside, is `check`.
     """
     secret = args.get('license_key') or (env or {}).get('ESENDEX_LICENSE_KEY') or ''
-    sent, before = len(emulator.requests()), (emulator.get_state(), emulator.faults())
+    sent, state, faults = len(emulator.requests()), emulator.get_state(), emulator.faults()
     check_result = run_module(main, args, check_mode=True, env=env, diff=diff)
-    read = emulator.requests()[sent:]
-    assert [entry['path'].rsplit('/', 1)[-1] for entry in read] == [STATUS_READ[1:]] * reads, read
-    assert emulator.get_state() == before[0] and (reads or emulator.faults() == before[1])
+    read = [method(entry) for entry in emulator.requests()[sent:]]
+    assert set(read) <= set(READS) and reads in (None, len(read)), read
+    assert emulator.get_state() == state and (read or emulator.faults() == faults)
     real = run_module(main, args, env=env, diff=diff)
     for result in check_result, real:
-        assert len(result['msg'].splitlines()) == 1 if 'msg' in result else not result['failed']
-        assert len(secret) < 8 or not leaks(json.dumps(result), secret), result
+        assert len(result.get('msg', '').splitlines()) <= 1 and not leaks(json.dumps(result), secret.strip()), result
         assert traceback or 'exception' not in result, result
     for entry in emulator.requests()[sent:]:
-        assert len(secret) < 8 or not leaks(entry['path'] + '?' + entry['query'], secret), entry
+        assert entry['method'] == 'POST' and not leaks(entry['path'] + '?' + entry['query'], secret.strip()), entry
+        assert method(entry) not in ('GetMessageStatus', 'CancelMessage') or not leaks(entry['body'], secret.strip()), entry
     if invalid:
         assert real['failed'] is True and real == check_result and len(emulator.requests()) == sent
-    else:
-        if check is None:
-            assert (check_result['changed'], sorted(check_result)) == (True, ['changed', 'failed', 'msg', 'warnings'])
-            assert 'no request was sent' in check_result['msg'] and 'cannot be predicted' in check_result['msg']
-        else:
-            assert {name: value for name, value in check_result.items() if name != 'warnings'} == check
-        assert set(check_result['warnings']) <= set(real['warnings'])
+    if check is not None:
+        assert {name: value for name, value in check_result.items() if name != 'warnings'} == check
     return check_result, real
 
 
@@ -140,22 +138,26 @@ def run_twins(main, emulator, args: dict, env: dict | None = None, invalid: bool
     return run_both(main, emulator, args, env, invalid, **options)[1]
 
 
-# The wire of the 1.1.0 methods (../shared/esendex/targeted-methods.md), for canned answers. A `respond` fault answers
-# without processing; `match` on the path picks the method ('/CancelMessage' is not part of '/CancelAllMessages', but
-# '/CancelNotify' is part of '/CancelNotifyByReferenceID').
+# Canned answers: a `respond` fault answers without processing the request; `match` picks the method and the ID.
 NOTIFY_NS = 'https://ws.esendex.us/NotifyWS/'
+XML = 'text/xml; charset=utf-8'
+JSON = 'application/json; charset=utf-8'
 
 
-def answer(method: str, body: str, status: int = 200, content_type: str = 'text/xml; charset=utf-8', count: int = 1,
-           template: bool = False) -> dict:
-    """A fault that answers the next `count` requests to `method` with this body (with `template`, {license_key} is the request's)."""
-    return {'type': 'respond', 'status': status, 'body_template' if template else 'body': body, 'content_type': content_type,
-            'count': count, 'match': {'path_contains': '/' + method}}
+def answer(operation: str, body: str = '', status: int = 200, content_type: str = XML, count: int | None = 1, **match) -> dict:
+    """A fault that answers the next `count` (None: every) requests to `operation` (matching `match`) with this body."""
+    return {'type': 'respond', 'status': status, 'body': body, 'content_type': content_type, 'count': count,
+            'match': {'operation': operation, **match}}
+
+
+def failing(operation: str, status: int = 500, **match) -> dict:
+    """A fault that answers every matching request with an HTTP error (after every retry: permanent)."""
+    return answer(operation, 'Server Error', status=status, content_type='text/plain', count=None, **match)
 
 
 def json_bool(value: bool, count: int = 1) -> dict:
     """CancelMessage's answer."""
-    return answer('CancelMessage', 'true' if value else 'false', content_type='application/json; charset=utf-8', count=count)
+    return answer('CancelMessage', str(value).lower(), content_type=JSON, count=count)
 
 
 def xml_bool(value: bool, count: int = 1) -> dict:
@@ -164,40 +166,30 @@ def xml_bool(value: bool, count: int = 1) -> dict:
                   count=count)
 
 
-def xml_int(value: int) -> dict:
-    """CancelNotifyByReferenceID's answer (the fault also matches CancelNotify: queue it in the order of the requests)."""
-    return answer('CancelNotify', f'<?xml version="1.0" encoding="utf-8"?>\r\n<int xmlns="{NOTIFY_NS}">{value}</int>')
-
-
 # ResponseCode -> (ResponseText, CallComplete), from the vendor's list
-CODES = {0: ('Queued', False), 12: ('Dialing', False), 1: ('Call Answered', True), 2: ('Call Unanswered', True),
-         22: ('Cancelled', True), 46: ('Ready for Dialer', False)}
+CODES = {0: ('Queued', False), 12: ('Dialing', False), 1: ('Call Answered', True), 22: ('Cancelled', True), 46: ('Ready for Dialer', False)}
 
 
-def notify_returns(statuses: dict) -> str:
-    """An ArrayOfNotifyReturn for {queue ID: ResponseCode or (ResponseCode, CallComplete)}, fields in the documented order."""
-    entries = []
-    for qid, code in statuses.items():
-        code, complete = code if isinstance(code, tuple) else (code, CODES[code][1])
-        text = CODES[code][0]
-        entries.append(f'<NotifyReturn><ResponseCode>{code}</ResponseCode><ResponseText>{text}</ResponseText>'
-                       f'<CallAnswered>{str(code == 1).lower()}</CallAnswered><QueueID>{qid}</QueueID><TryCount>0</TryCount>'
-                       '<Demo>false</Demo><Duration>0</Duration><StartTime>0001-01-01T00:00:00</StartTime>'
-                       '<EndTime>0001-01-01T00:00:00</EndTime><MinuteRate>0.0000</MinuteRate><Country>US</Country>'
-                       f'<CallComplete>{str(complete).lower()}</CallComplete></NotifyReturn>')
-    return ('<?xml version="1.0" encoding="utf-8"?>\r\n<ArrayOfNotifyReturn xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="{NOTIFY_NS}">' + ''.join(entries) + '</ArrayOfNotifyReturn>')
+def notify_returns(entries: dict) -> str:
+    """An ArrayOfNotifyReturn for {queue ID: ResponseCode, (ResponseCode, CallComplete), or {element: text} written as given}."""
+    xml = []
+    for qid, entry in entries.items():
+        if not isinstance(entry, dict):
+            code, complete = entry if isinstance(entry, tuple) else (entry, CODES[entry][1])
+            entry = {'ResponseCode': code, 'ResponseText': CODES[code][0], 'CallAnswered': str(code == 1).lower(), 'TryCount': 0,
+                     'Demo': 'false', 'Duration': 0, 'StartTime': '0001-01-01T00:00:00', 'EndTime': '0001-01-01T00:00:00',
+                     'MinuteRate': '0.0000', 'Country': 'US', 'CallComplete': str(complete).lower()}
+        xml.append(f'<NotifyReturn><QueueID>{qid}</QueueID>' + ''.join(f'<{n}>{v}</{n}>' for n, v in entry.items()) + '</NotifyReturn>')
+    return (f'<?xml version="1.0" encoding="utf-8"?>\r\n<ArrayOfNotifyReturn xmlns="{NOTIFY_NS}">' + ''.join(xml) + '</ArrayOfNotifyReturn>')
 
 
-def statuses(statuses_by_id: dict) -> dict:
-    """GetMultipleQueueIdStatus' answer."""
-    return answer('GetMultipleQueueIdStatus', notify_returns(statuses_by_id))
+def statuses(entries: dict, count: int = 1) -> dict:
+    """GetMultipleQueueIdStatus' answer (see notify_returns)."""
+    return answer('GetMultipleQueueIdStatus', notify_returns(entries), count=count)
 
 
-def depth(text: str) -> int:
-    """How deep parentheses nest in text."""
-    level = most = 0
-    for char in text:
-        level += (char == '(') - (char == ')')
-        most = max(most, level)
-    return most
+def sms_response(message_id: str, **fields) -> dict:
+    """GetMessageStatus' answer for one MessageID (an SMSResponse as WCF writes it: a scheduled message unless `fields` say)."""
+    doc = {'Cancelled': False, 'MessageID': message_id, 'Queued': False, 'ReferenceID': None, 'SMSError': 0, 'SMSIncomingMessages': None,
+           'Sent': False, 'SentDateTime': '/Date(-62135596800000)/', **fields}
+    return answer('GetMessageStatus', json.dumps(doc).replace('/', '\\/'), content_type=JSON, message_id=message_id)
