@@ -83,7 +83,7 @@ def test_a_mixed_notification_cancels_exactly_the_resolved_alerts_calls(rulebook
     assert {key: status for key, status in after.items() if status != 'cancelled'} == \
         {key: status for key, status in before.items() if key not in {(KEY_HASH, queue_id) for queue_id in CAMP1}}
     assert after[(KEY_HASH, 5004)] == 'in_progress'
-    assert all(status == 'scheduled' for (account, _), status in after.items() if account == OTHER_HASH)
+    assert all(status == 'scheduled' for (account, unused_queue_id), status in after.items() if account == OTHER_HASH)
     assert emulator.cancelled()[1] == []
 
 

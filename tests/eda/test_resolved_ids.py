@@ -114,7 +114,7 @@ def check_output(event, payload_alerts):
     for item in out['reference_ids'] + out['held_reference_ids']:
         assert isinstance(item, str) and REFERENCE_ID.match(item)
     for item in out['queue_ids'] + out['held_queue_ids']:
-        assert type(item) is int and 1 <= item <= 2 ** 63 - 1
+        assert isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 2 ** 63 - 1
     for item in out['message_ids'] + out['held_message_ids']:
         assert isinstance(item, str) and MESSAGE_ID.match(item)
     for text in strings(out):
