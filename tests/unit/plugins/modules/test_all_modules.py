@@ -247,21 +247,24 @@ def test_the_service_failing_for_every_id_stops_after_max_3_concurrency_in_a_row
     ids = [*range(3001, 3031)] if kind == 'queue_id' else [f'x{n}' for n in range(30)] if kind == 'reference_id' else [
         f'5e1c9a2e-3b7d-4e58-a0c4-{n:012d}' for n in range(30)]
     name = {'queue_id': 'cancel_by_queue_id', 'reference_id': 'cancel_by_reference_id', 'message_id': 'cancel_message'}[kind]
-    cancel, done = getattr(EsendexClient, name), [threading.Event() for unused in ids]
+    cancel, release, last = getattr(EsendexClient, name), threading.Event(), max(3, concurrency) + concurrency - 2
 
-    def in_input_order(self, ident):  # each ID completes after the one before it: a known completion order
+    def in_a_known_order(self, ident):
+        # The first concurrency - 1 IDs hold their workers until the one free worker has started its last ID (when the
+        # failures in a row reach max(3, concurrency)); each of its failures is counted before it takes the next ID.
         index = ids.index(ident)
-        if index:
-            done[index - 1].wait(30)
+        if index < concurrency - 1:
+            release.wait(30)
         try:
             return cancel(self, ident)
         finally:
-            done[index].set()
-    monkeypatch.setattr(EsendexClient, name, in_input_order)
+            if index == last:
+                release.set()
+    monkeypatch.setattr(EsendexClient, name, in_a_known_order)
     account.add_faults(failing(operation, status=503))
     check, result = run_both(main, account, bulk_args(account, kind, ids, concurrency=concurrency, retries=1))
     errors, skipped = result[f'errors_by_{kind}'], result[f'not_attempted_{kind}s']
-    # after max(3, concurrency) failures in a row no ID starts; the concurrency - 1 started meanwhile finish
+    # after max(3, concurrency) failures in a row no ID starts; the concurrency - 1 in flight finish
     assert len(errors) == max(3, concurrency) + concurrency - 1 and result['msg'].startswith(f'{len(errors)} of 30 IDs failed: ')
     assert (f'; and {len(errors) - 3} more.' in result['msg']) is (len(errors) > 3)  # the first three named, and a count
     assert [*errors, *map(str, skipped)] == [str(each) for each in ids]  # the first IDs failed, the rest in input order
