@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 9 item 9: the modules' own EXAMPLES (taken from ansible-doc, never copied) and both playbooks of playbooks/
-# must work under --check, and nothing may be cancelled. Two lanes at the same time, each against its own emulator:
+# The modules' own EXAMPLES (taken from ansible-doc, never copied) and both playbooks of playbooks/ must work under
+# --check, and nothing may be cancelled. Two lanes at the same time, each against its own emulator:
 # the EXAMPLES (main.yml), and the playbooks (cancel_campaign.yml; cancel_scheduled.yml without and with IDs, with
 # --diff), each followed by verify.yml. The key comes from ESENDEX_LICENSE_KEY and the api URLs from
 # ESENDEX_MESSAGING_API_URL / ESENDEX_VOICE_API_URL, as a user's would.
@@ -25,12 +25,12 @@ run_playbooks() {
     with_api_urls esendex_playbook "$PLAYBOOKS/cancel_scheduled.yml" --check "$@"
     esendex_playbook verify.yml -e examples_status_reads=0 "$@"
     with_api_urls esendex_playbook "$PLAYBOOKS/cancel_scheduled.yml" --check --diff -e "@$(pwd)/vars/scheduled_ids.json" "$@" | tee "$diff_log"
-    esendex_playbook verify.yml -e examples_status_reads=1 "$@"
+    esendex_playbook verify.yml -e examples_status_reads=1 -e examples_message_reads=1 "$@"
     # the diff shows each queue ID's status before and after; the summary counts the one queued call
     grep -qx -- '-8101: Queued' "$diff_log"
     grep -qx -- '+8101: Cancelled' "$diff_log"
     grep -qx -- ' 8102: Dialing' "$diff_log"
-    grep -q -- 'calls: 1 of 3 queue IDs would be cancelled' "$diff_log"
+    grep -q -- 'calls: 1 of 3 QueueIDs would be cancelled' "$diff_log"
 }
 
 emulator_start examples
