@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The fault matrix of issue 4, for each module once as usual and once at -vvvv with a secret scan, and of issue 11
-# for the 1.1.0 methods (CancelMessage; CancelNotify and GetMultipleQueueIdStatus), each once at -vvvv with a
-# secret scan (a scanned run asserts the same). The lanes go at the same time, each against its own emulator:
-# most rows wait on timeouts and back-offs.
+# The fault matrix: for each module once as usual and once at -vvvv with a secret scan, and for cancelling and reading
+# by MessageID and QueueID (CancelMessage and GetMessageStatus, with message_info; CancelNotify and
+# GetMultipleQueueIdStatus, with call_info), each lane once at -vvvv with a secret scan (a scanned run asserts the
+# same). The lanes go at the same time, each against its own emulator: most rows wait on timeouts and back-offs.
 set -eux
 
 # shellcheck source=../setup_emulator/emulator.sh
