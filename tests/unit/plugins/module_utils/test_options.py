@@ -250,21 +250,6 @@ SPELLED = re.compile(r'[ \t\r\n]*([0-9]+)[ \t\r\n]*')
 
 
 @PROPERTY
-@given(QUEUE_CANDIDATES)
-def test_a_queue_id_accepted_is_exactly_the_int_its_ascii_digits_spell(value):
-    try:
-        [got] = checked('queue_ids', [value])
-    except OptionError as exc:
-        assert str(exc).startswith('queue_ids item 1 is ') and len(str(exc).splitlines()) == 1 and len(str(exc)) < 200
-    else:
-        assert type(got) is int and 1 <= got <= MAX_QUEUE_ID  # pylint: disable=unidiomatic-typecheck
-        if isinstance(value, str):
-            assert int(SPELLED.fullmatch(value).group(1)) == got
-        else:
-            assert type(value) is int and value == got  # pylint: disable=unidiomatic-typecheck
-
-
-@PROPERTY
 @given(ASCII_SPACE, st.integers(1, MAX_QUEUE_ID), ASCII_SPACE, st.booleans())
 def test_every_well_written_queue_id_is_accepted(before, number, after, as_text):
     assert checked('queue_ids', [f'{before}{number}{after}' if as_text else number]) == [number]
@@ -291,38 +276,45 @@ MESSAGE_ITEMS = st.one_of(
 )
 
 
-@PROPERTY
-@given(st.lists(MESSAGE_ITEMS, max_size=10))
-def test_any_message_ids_are_distinct_guids_or_refused_naming_the_first_bad_item(values):
-    bad = next((i for i, v in enumerate(values, 1) if not (isinstance(v, str) and GUID_SHAPE.fullmatch(v.strip()))), None)
-    try:
-        got = checked('message_ids', values)
-    except OptionError as exc:
-        assert bad is not None and str(exc).startswith(f'message_ids item {bad} ') and len(str(exc).splitlines()) == 1
-    else:
-        firsts = {}
-        for value in values:
-            firsts.setdefault(value.strip().lower(), value.strip())
-        assert bad is None and got == list(firsts.values())
-
-
 SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
                     st.lists(st.text(max_size=2), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
 
 
+def spelled_reference(value):
+    text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ''
+    return text if text and not any(unicodedata.category(c) == 'Cc' for c in text) else None
+
+
+def spelled_queue(value):
+    found = SPELLED.fullmatch(value) if isinstance(value, str) else None
+    number = int(found.group(1)) if found else value if type(value) is int else 0  # pylint: disable=unidiomatic-typecheck
+    return number if 1 <= number <= MAX_QUEUE_ID else None
+
+
+def spelled_message(value):
+    return value.strip() if isinstance(value, str) and GUID_SHAPE.fullmatch(value.strip()) else None
+
+
+# option -> (items to try, what an item spells by the documented rule (None: refused), how repeats compare)
+RULES = {'reference_ids': (SCALARS, spelled_reference, str), 'queue_ids': (QUEUE_CANDIDATES, spelled_queue, int),
+         'message_ids': (MESSAGE_ITEMS, spelled_message, str.lower)}
+
+
+@pytest.mark.parametrize('option', sorted(RULES))
 @PROPERTY
-@given(st.lists(SCALARS, max_size=12))
-def test_any_reference_ids_are_distinct_stripped_texts_or_refused_naming_the_first_bad_item(values):
-    texts, bad = [], None
-    for index, value in enumerate(values, start=1):
-        text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ''
-        if not text or any(unicodedata.category(c) == 'Cc' for c in text):
-            bad = index
-            break
-        texts.append(text)
+@given(data=st.data())
+def test_any_list_is_its_distinct_items_as_the_rule_spells_them_or_refused_naming_the_first_bad_one(option, data):
+    items, spell, key = RULES[option]
+    values = data.draw(st.lists(items, max_size=10))
+    spelled = [spell(value) for value in values]
+    bad = next((index for index, text in enumerate(spelled, 1) if text is None), None)
     try:
-        got = checked('reference_ids', values)
+        got = checked(option, values)
     except OptionError as exc:
-        assert bad is not None and str(exc).startswith(f'reference_ids item {bad} ') and len(str(exc)) < 200
+        assert bad is not None and str(exc).startswith(f'{option} item {bad} ') and len(str(exc).splitlines()) == 1 and len(str(exc)) < 250
     else:
-        assert bad is None and got == list(dict.fromkeys(texts))
+        firsts = {}
+        for text in spelled:
+            firsts.setdefault(key(text), text)
+        assert bad is None and got == list(firsts.values())
+        assert all(type(item) is (int if option == 'queue_ids' else str) for item in got)  # pylint: disable=unidiomatic-typecheck
