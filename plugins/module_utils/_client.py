@@ -499,7 +499,7 @@ class EsendexClient:
             return self._json('GetMessageStatus', message_id, parse_sms_response, read_only=True)
         except (EsendexHTTPError, EsendexResponseError) as exc:
             if isinstance(exc, EsendexResponseError) or exc.status in UNAVAILABLE_STATUSES:
-                raise EsendexUnavailableError(f'{exc.msg} (the service does not offer GetMessageStatus, or no longer does)') from None
+                raise EsendexUnavailableError(f'the service does not offer GetMessageStatus, or no longer does: {exc.msg}') from None
             raise
 
     def read_message_statuses(self, message_ids: list, concurrency: int = 1) -> list:

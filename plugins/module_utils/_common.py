@@ -184,7 +184,8 @@ def message_id(value: object) -> tuple:
 
 
 def _kind(value: object) -> str:
-    return 'null' if value is None else f'a {type(value).__name__}'
+    name = type(value).__name__
+    return 'null' if value is None else f'an {name}' if name[0] in 'aeiou' else f'a {name}'
 
 
 def id_list(option: str, values: list | None, check: Callable) -> list | None:

@@ -224,6 +224,7 @@ from ansible_collections.esendex.us.plugins.module_utils._common import (
     read_all,
     read_failure,
     read_or_warn,
+    sentence,
     status_change,
     warn_not_found,
 )
@@ -279,8 +280,8 @@ def predict(module, client, message_ids: list) -> None:
     found, unread, errors = read_all(client.read_message_statuses(message_ids, module.params['concurrency']))
     unavailable = [error for error in errors if isinstance(error, EsendexUnavailableError)]
     if unavailable:
-        module.warn(f'{unavailable[0].msg}: check mode cannot predict which messages would be cancelled.')
-        module.exit_json(changed=True, msg=CANNOT_PREDICT.format(reason=unavailable[0].msg.rstrip('.') + '.', n=len(message_ids)))
+        module.warn(f'Check mode cannot predict which messages would be cancelled: {sentence(unavailable[0].msg)}')
+        module.exit_json(changed=True, msg=CANNOT_PREDICT.format(reason=sentence(unavailable[0].msg), n=len(message_ids)))
     if errors:
         module.fail_json(msg=f'{read_failure(MESSAGE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
     would = [mid for mid in message_ids if found[mid].cancellable and not found[mid].not_found]

@@ -260,7 +260,7 @@ def test_every_well_written_queue_id_is_accepted(before, number, after, as_text)
 @pytest.mark.parametrize('value, shown', [
     ('not-a-guid', "'not-a-guid'"), (f'{{{MID}}}', f"'{{{MID}}}'"), (MID.replace('-', ''), None), (MID[:-1], None),
     (MID[:8] + ' ' + MID[9:], None), ('', "''"), ('x' * 10000, "'" + 'x' * 57 + "...'"), (f'{MID}\x1b[0m', 'a str'),
-    (None, 'null'), (42, 'a int'), ([MID], 'a list'),
+    (None, 'null'), (42, 'an int'), ([MID], 'a list'),
 ])
 def test_message_id_refused(value, shown):
     msg = refused(checked, 'message_ids', [MID, value])

@@ -163,7 +163,7 @@ def test_queue_ids_as_ints_or_ascii_digits_with_white_space(account, name):
 
 @pytest.mark.parametrize('message_ids, where', [
     ([M1, None], 'item 2 is null'), ([''], "item 1 is ''"), ([M1, M2, '  '], 'item 3 is '), ([M1, 'not-a-guid'], "item 2 is 'not-a-guid'"),
-    ([f'{{{M1}}}'], 'item 1 is '), ([M1.replace('-', '')], 'item 1 is '), ([12345], 'item 1 is a int'), ([f'{M1}\x1b[0m'], 'item 1 is a str'),
+    ([f'{{{M1}}}'], 'item 1 is '), ([M1.replace('-', '')], 'item 1 is '), ([12345], 'item 1 is an int'), ([f'{M1}\x1b[0m'], 'item 1 is a str'),
     (['x' * 10000], "item 1 is '" + 'x' * 57 + "...'"), ('a,b', "item 1 is 'a'"),
 ])
 @pytest.mark.parametrize('name', MESSAGE_ID_MODULES)

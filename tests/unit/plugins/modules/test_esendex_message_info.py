@@ -108,8 +108,9 @@ def test_an_unavailable_method_fails_saying_so(messages):
     messages.set_message_status_available(False)
     check, result = run_both(main, messages, args_for(messages, [M1, M2], concurrency=1))
     assert result == check and (result['failed'], result['changed'], result['messages']) == (True, False, [])
-    assert result['msg'].startswith(f'The status of 2 MessageIDs could not be read ({M1}, {M2}): GetMessageStatus at ')
-    assert 'failed: HTTP 404: ' in result['msg'] and result['msg'].endswith('(the service does not offer GetMessageStatus, or no longer does).')
+    assert result['msg'].startswith(f'The status of 2 MessageIDs could not be read ({M1}, {M2}): the service does not offer '
+                                    'GetMessageStatus, or no longer does: GetMessageStatus at ')
+    assert 'failed: HTTP 404: ' in result['msg'] and result['msg'].endswith('.')
 
 
 def test_a_failed_read_fails_with_the_messages_read_so_far(messages, waits):
