@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# esendex.us.esendex_cancel_calls against the emulator: setup_emulator's happy-path suite (main.yml and env_fallback.yml, each
-# once as usual and once at -vvvv with a secret scan) and queue_ids.yml (cancelling by QueueID) once, at -vvvv with a
-# secret scan. Each run has its own emulator.
+# esendex.us.esendex_cancel_calls against the emulator: setup_emulator's module suite runs main.yml, env_fallback.yml and
+# queue_ids.yml (cancelling by QueueID), each once at -vvvv with a secret scan, each against its own emulator.
 set -eux
 
 # shellcheck source=../setup_emulator/emulator.sh
