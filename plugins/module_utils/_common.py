@@ -271,7 +271,7 @@ def finish(module: AnsibleModule, result: dict, groups: list, noun: str) -> None
         module.exit_json(**result)
     total = len(outcomes)
     named = '; '.join(f'{label} {quote(outcome.id)}: {outcome.error.msg}' for label, outcome in failed[:NAMED])
-    msg = f'{len(failed)} of {total} IDs failed: {named}' + (f'; and {len(failed) - NAMED} more' if len(failed) > NAMED else '') + '.'
+    msg = sentence(f'{len(failed)} of {total} IDs failed: {named}' + (f'; and {len(failed) - NAMED} more' if len(failed) > NAMED else ''))
     if skipped:
         msg += (f' {skipped} not attempted: the service failed for {max(3, module.params["concurrency"])} IDs in a row, so no '
                 'further ID was started.')

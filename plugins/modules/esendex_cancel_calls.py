@@ -262,7 +262,7 @@ PREDICTED = ('Check mode: no cancellation was sent. GetMultipleQueueIdStatus say
              '(Queued and not complete: INFERRED from the vendor\'s response codes).')
 BOTH = ' Calls by reference ID cannot be previewed, so changed is true because a cancellation would be attempted.'
 STATUSES = 'QueueIDs before and after: {summary}.'
-EMPTY = 'reference_ids and queue_ids are empty: no request was sent.'
+EMPTY = 'Nothing to cancel: the lists given are empty, so no request was sent.'
 NEITHER = 'Give reference_ids or queue_ids (or both): neither was given, or both are null.'
 QUEUE_IDS = 'QueueIDs'
 NOT_FOUND_CAUSES = "a wrong license key, another account's calls, or a mistyped ID"

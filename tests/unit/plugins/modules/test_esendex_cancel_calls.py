@@ -25,7 +25,7 @@ from ansible_collections.esendex.us.tests.unit.plugins.modules.utils import (
 
 CANNOT_PREDICT = ('Check mode: no request was sent. No Esendex method lists the calls of a reference ID, so what would be cancelled '
                   'cannot be predicted; changed is true because a cancellation would be attempted.')
-EMPTY = 'reference_ids and queue_ids are empty: no request was sent.'
+EMPTY = 'Nothing to cancel: the lists given are empty, so no request was sent.'
 
 
 @pytest.fixture
