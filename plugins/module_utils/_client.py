@@ -245,9 +245,13 @@ def parse_json_bool(body: bytes) -> bool:
     raise EsendexResponseError('expected the JSON literal true or false')
 
 
-def _field(entry: ET.Element, name: str) -> str | None:
-    found = [child.text or '' for child in entry if _local(child.tag) == name]
-    return found[0].strip() if len(found) == 1 else None
+def _fields(entry: ET.Element) -> dict:
+    """{child name: stripped text} of an entry, read in one pass; a name given twice reads as absent."""
+    fields = {}
+    for child in entry:
+        name = _local(child.tag)
+        fields[name] = None if name in fields else (child.text or '').strip()
+    return fields
 
 
 def _typed(text: str | None, kind: type) -> object:
@@ -284,13 +288,13 @@ def parse_notify_returns(body: bytes) -> dict:
         raise EsendexResponseError(f'expected {expected}')
     statuses = {}
     for entry in root:
-        queue_id, code, complete = (_field(entry, name) for name in ('QueueID', 'ResponseCode', 'CallComplete'))
+        fields = _fields(entry)
+        queue_id, code, complete = (fields.get(name) for name in ('QueueID', 'ResponseCode', 'CallComplete'))
         well_formed = _QUEUE_ID.fullmatch(queue_id or '') and _CODE.fullmatch(code or '') and complete in ('true', 'false')
         if _local(entry.tag) != 'NotifyReturn' or not well_formed:
             raise EsendexResponseError(f'expected {expected}')
-        extra = {name: _typed(_field(entry, element), kind) for name, (element, kind) in NOTIFY_RETURN.items()}
-        statuses[int(queue_id)] = CallStatus(int(queue_id), int(code), _typed(_field(entry, 'ResponseText'), str),
-                                             complete == 'true', **extra)
+        extra = {name: _typed(fields.get(element), kind) for name, (element, kind) in NOTIFY_RETURN.items()}
+        statuses[int(queue_id)] = CallStatus(int(queue_id), int(code), _typed(fields.get('ResponseText'), str), complete == 'true', **extra)
     return statuses
 
 
