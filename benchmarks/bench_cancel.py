@@ -34,8 +34,8 @@ URI_ARGS = {'url': '{{ url }}' + METHOD_PATH, 'method': 'POST', 'body_format': '
             'headers': {'Accept': 'text/xml', 'Accept-Encoding': 'identity'}, 'http_agent': '{{ ua }}',
             'timeout': 30, 'follow_redirects': 'none', 'return_content': True, 'status_code': [200]}
 TARGET_SINGLE, TARGET_SPEEDUP, TARGET_IDEAL = 1.10, 30.0, 1.3
-TARGET_QUEUE, TARGET_FLAT = 1.2, 1.2  # issue 11: queue IDs within 1.2x of their bounds; per-ID cost at 10,000 within 1.2x of 1,000
-TARGET_READ = 1.2  # issue 15: esendex_call_info and esendex_cancel_messages --check within 1.2x of their bounds
+TARGET_QUEUE, TARGET_FLAT = 1.2, 1.2  # queue IDs within 1.2x of their bounds; per-ID cost at 10,000 within 1.2x of 1,000
+TARGET_READ = 1.2  # esendex_call_info and esendex_cancel_messages --check within 1.2x of their bounds
 BATCH = 100  # queue IDs per GetMultipleQueueIdStatus request
 # ansible_python_interpreter for the memory runs: run the module's Python as a child, then append the child's peak RSS (KiB on
 # Linux) and CPU seconds, from getrusage(RUSAGE_CHILDREN), to a file. AnsiballZ runs the module inside that one Python process.
@@ -457,7 +457,7 @@ def ansible_version(env: dict) -> str:
 
 
 def main(argv: list | None = None) -> int:
-    """Run the parts and print the figures and the issues' targets."""
+    """Run the parts and print the figures and their targets."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--latency', type=float, default=0.02, help='seconds the emulator adds to every request (default 0.02)')
     parser.add_argument('--runs', type=int, default=5, help='timed runs per measurement (default 5; part 1 runs twice as many)')
@@ -485,7 +485,7 @@ def main(argv: list | None = None) -> int:
             flat = part5(bench, large, runs)
             info = part_read(bench, 6, CALL_INFO, info_n, runs)
             predict = part_read(bench, 7, CANCEL_MESSAGES, messages_n, runs)
-            print('\nTargets (issues 5, 11 and 15)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
+            print('\nTargets (of 1.0.0, 1.1.0 and 2.0.0)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
             rows = (('single cancel <= %.2fx uri' % TARGET_SINGLE, '%.3fx' % single, single <= TARGET_SINGLE),
                     ('bulk N=%d c=4 >= %.0fx faster than the uri loop' % (bulk, TARGET_SPEEDUP), '%.1fx' % speedup, speedup >= TARGET_SPEEDUP),
                     ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL),

@@ -87,8 +87,8 @@ class EsendexResponseError(EsendexError):
     """The service answered, but not with what the method returns."""
 
 
-class EsendexUnavailableError(EsendexError):
-    """The service does not offer the method (HTTP 400, 404 or 405, or an answer of another type)."""
+class EsendexUnavailableError(EsendexResponseError):
+    """The service does not offer the method: HTTP 400, 404 or 405, or an answer of another type."""
 
 
 @dataclass
@@ -159,8 +159,8 @@ class MessageStatus(NamedTuple):
 
     @property
     def cancellable(self) -> bool:
-        """Not sent, not queued, not cancelled and no error (INFERRED)."""
-        return not (self.sent or self.queued or self.cancelled) and self.error == 'NoError'
+        """Known, not sent, not queued, not cancelled and no error (INFERRED)."""
+        return not (self.not_found or self.sent or self.queued or self.cancelled) and self.error == 'NoError'
 
     @property
     def label(self) -> str:
@@ -320,7 +320,7 @@ def parse_sms_response(body: bytes) -> MessageStatus:
     """Return the MessageStatus of an SMSResponse JSON object; anything else is not this method's answer."""
     try:
         doc = json.loads(_decode(body))
-    except ValueError:
+    except (ValueError, EsendexResponseError):
         doc = None
     flags = [doc.get(name) for name in ('Cancelled', 'Queued', 'Sent')] if isinstance(doc, dict) else []
     message_id, error = (doc.get('MessageID'), doc.get('SMSError')) if isinstance(doc, dict) else (None, None)
@@ -328,7 +328,7 @@ def parse_sms_response(body: bytes) -> MessageStatus:
         error = SMS_ERRORS[error]
     if (not all(isinstance(flag, bool) for flag in flags) or len(flags) != 3 or not isinstance(message_id, str)
             or not _GUID.fullmatch(message_id) or error not in SMS_ERRORS):
-        raise EsendexResponseError('expected an SMSResponse: a JSON object with MessageID, SMSError, Cancelled, Queued and Sent')
+        raise EsendexUnavailableError('expected an SMSResponse: a JSON object with MessageID, SMSError, Cancelled, Queued and Sent')
     reference = doc.get('ReferenceID')
     return MessageStatus(message_id.lower(), *flags, _wcf_date(doc.get('SentDateTime')) if doc.get('SentDateTime') else None,
                          ' '.join(reference.split())[:EXCERPT_CHARS] if isinstance(reference, str) else None, error)
@@ -444,8 +444,8 @@ class _Attempt(Exception):
         self.msg, self.retry, self.unknown, self.status, self.wait, self.error = msg, retry, unknown, status, wait, error
 
 
-def _bad_answer(msg: str, unknown: bool = False) -> _Attempt:
-    return _Attempt(msg, retry=False, unknown=unknown, error=EsendexResponseError)
+def _bad_answer(msg: str, unknown: bool = False, error: type = EsendexResponseError) -> _Attempt:
+    return _Attempt(msg, retry=False, unknown=unknown, error=error)
 
 
 class EsendexClient:
@@ -501,8 +501,8 @@ class EsendexClient:
         """Messaging GetMessageStatus (read-only, no license key): a MessageStatus; EsendexUnavailableError if not offered."""
         try:
             return self._json('GetMessageStatus', message_id, parse_sms_response, read_only=True)
-        except (EsendexHTTPError, EsendexResponseError) as exc:
-            if isinstance(exc, EsendexResponseError) or exc.status in UNAVAILABLE_STATUSES:
+        except (EsendexHTTPError, EsendexUnavailableError) as exc:
+            if isinstance(exc, EsendexUnavailableError) or exc.status in UNAVAILABLE_STATUSES:
                 raise EsendexUnavailableError(f'the service does not offer GetMessageStatus, or no longer does: {exc.msg}') from None
             raise
 
@@ -602,7 +602,7 @@ class EsendexClient:
                         return Answer(parse(answer), attempt, notes)
                     except EsendexResponseError as exc:
                         raise _bad_answer(f'HTTP {status} answer could not be understood: {exc.msg}, '
-                                          f'got {self._said(answer, content_type)!r}') from None
+                                          f'got {self._said(answer, content_type)!r}', error=type(exc)) from None
                 raise _Attempt(f'HTTP {status}: {self._said(answer, content_type)}',
                                retry=status in RETRY_STATUSES, unknown=status in (502, 504), status=status, wait=retry_after)
             except _Attempt as failed:

@@ -304,6 +304,7 @@ def read_or_warn(module: AnsibleModule, outcomes: list, what: str, consequence: 
 def read_failure(what: str, unread: list, errors: list) -> str:
     """One line: which IDs could not be read, and why (the first error)."""
     shown = ', '.join(str(ident) for ident in unread[:NAMED]) + (f' and {len(unread) - NAMED} more' if len(unread) > NAMED else '')
+    what = what if len(unread) != 1 else what[:-1]  # 'QueueIDs' -> 'QueueID'
     return f'The status of {len(unread)} {what} could not be read ({shown}): {sentence(errors[0].msg)}'
 
 

@@ -284,7 +284,7 @@ def predict(module, client, message_ids: list) -> None:
         module.exit_json(changed=True, msg=CANNOT_PREDICT.format(reason=sentence(unavailable[0].msg), n=len(message_ids)))
     if errors:
         module.fail_json(msg=f'{read_failure(MESSAGE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
-    would = [mid for mid in message_ids if found[mid].cancellable and not found[mid].not_found]
+    would = [mid for mid in message_ids if found[mid].cancellable]
     not_found = [mid for mid in message_ids if found[mid].not_found]
     warn_not_found(module, MESSAGE_IDS, not_found, NOT_FOUND_CAUSES)
     diff, summary = status_change(message_ids, labels(found), set(would))

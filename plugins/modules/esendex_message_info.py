@@ -135,7 +135,7 @@ msg:
   description: Why the read failed, naming the MessageIDs not read.
   returned: failure
   type: str
-  sample: "The status of 1 MessageIDs could not be read (0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75): ..."
+  sample: "The status of 1 MessageID could not be read (0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75): ..."
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._common import (

@@ -586,7 +586,7 @@ def test_cli_bad_state_file_fails_without_echoing_it(tmp_path):
     assert done.returncode == 2 and "cannot start" in done.stderr and KEY not in done.stderr + done.stdout
 
 
-# ---- IDs in the state (issue 11) -----------------------------------------------------------------------------------
+# ---- IDs in the state --------------------------------------------------------------------------------------------
 
 
 def test_state_without_ids_gets_the_same_ids_every_time(emulator):

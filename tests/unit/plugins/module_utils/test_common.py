@@ -218,7 +218,7 @@ def test_read_all_merges_per_id_and_per_batch_outcomes():
     assert (found, unread, errors) == ({3: 'Queued', 1: 'Dialing'}, [4, 5, 6], [batches[1].error])
 
 
-@pytest.mark.parametrize('unread, shown', [([7], '1 QueueIDs could not be read (7)'), ([1, 2, 3], '3 QueueIDs could not be read (1, 2, 3)'),
+@pytest.mark.parametrize('unread, shown', [([7], '1 QueueID could not be read (7)'), ([1, 2, 3], '3 QueueIDs could not be read (1, 2, 3)'),
                                            (list(range(1, 251)), '250 QueueIDs could not be read (1, 2, 3 and 247 more)')])
 def test_read_failure_is_one_line_naming_the_first_ids_and_the_first_error(unread, shown):
     msg = read_failure('QueueIDs', unread, [failed('GetMultipleQueueIdStatus at h failed: HTTP 500: x'), failed('second')])
@@ -229,7 +229,7 @@ def test_read_or_warn():
     module = FakeModule()
     assert read_or_warn(module, [Outcome([1, 2], ok({1: 'Queued'}))], 'QueueIDs', 'unused') == {1: 'Queued'} and module.warnings == []
     assert read_or_warn(module, [Outcome([1], ok({})), Outcome([2], error=failed('HTTP 500: x'))], 'QueueIDs', 'Cancelling anyway.') is None
-    assert module.warnings == ['The status of 1 QueueIDs could not be read (2): HTTP 500: x. Cancelling anyway.']
+    assert module.warnings == ['The status of 1 QueueID could not be read (2): HTTP 500: x. Cancelling anyway.']
 
 
 @pytest.mark.parametrize('ids, shown', [([], None), ([5], '5'), ([5, 6, 7, 8, 9], '5, 6, 7 and 2 more')])

@@ -199,7 +199,7 @@ def test_a_status_read_that_fails_after_cancelling_leaves_not_found_out_with_a_w
     result = run_twins(main, calls, args_for(calls, queue_ids=[1001, 9999], retries=0), reads=1)
     assert (result['failed'], result['changed'], result['cancelled_by_queue_id'], 'not_found_queue_ids' in result) == (
         False, True, {'1001': True, '9999': False}, False)
-    assert result['warnings'] == [f'The status of 1 QueueIDs could not be read (9999): GetMultipleQueueIdStatus at 127.0.0.1:{calls.port} '
+    assert result['warnings'] == [f'The status of 1 QueueID could not be read (9999): GetMultipleQueueIdStatus at 127.0.0.1:{calls.port} '
                                   'failed: HTTP 500: Server Error. not_found_queue_ids is left out of the result.']
 
 

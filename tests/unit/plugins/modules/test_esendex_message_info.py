@@ -118,7 +118,7 @@ def test_a_failed_read_fails_with_the_messages_read_so_far(messages, waits):
     check, result = run_both(main, messages, args_for(messages, [M1, M2, M3, M4], retries=2), reads=6)
     assert result == check and (result['failed'], result['changed']) == (True, False)
     assert [message['message_id'] for message in result['messages']] == [M1, M2, M4] and waits == [0.5, 1.0] * 2
-    assert result['msg'] == (f'The status of 1 MessageIDs could not be read ({M3}): GetMessageStatus at 127.0.0.1:{messages.port} failed '
+    assert result['msg'] == (f'The status of 1 MessageID could not be read ({M3}): GetMessageStatus at 127.0.0.1:{messages.port} failed '
                              'after 3 attempts: HTTP 503: Server Error.')
 
 
