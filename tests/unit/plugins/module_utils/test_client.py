@@ -367,6 +367,15 @@ def test_a_failing_message_status_is_not_unavailable(emulator, connect, status, 
     assert 'does not offer' not in str(error) and error.outcome_unknown is False and len(sent(emulator)) == attempts
 
 
+@pytest.mark.parametrize('fault', [respond(200, body='{}', headers={'Content-Encoding': 'gzip'}),
+                                   respond(200, body='x' * (1024 * 1024 + 1), content_type='application/json')])
+def test_an_answer_that_cannot_be_read_is_not_unavailable(emulator, connect, fault):
+    seed(emulator)
+    emulator.add_faults(fault)
+    error = fails(lambda c: c.message_status(MID), connect(emulator.messaging_url), EsendexResponseError)
+    assert not isinstance(error, EsendexUnavailableError) and 'does not offer' not in str(error)
+
+
 def test_read_message_statuses_gives_an_outcome_per_id(emulator, connect):
     seed(emulator)
     other = '0b5e8d31-7c2a-4f96-b1e4-3a9c6d0f2e75'
