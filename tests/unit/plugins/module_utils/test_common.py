@@ -202,6 +202,13 @@ def test_finish_names_the_first_three_failures_and_counts_the_rest(count, unknow
     assert (function, got) == ('fail_json', {'changed': True, 'msg': f'{count} of {count + 1} IDs failed: {named}{more}.{tail} Check mode: none.'})
 
 
+@pytest.mark.parametrize('error', ['Value is not valid for ReferenceID r1.', 'Value is not valid for ReferenceID r1'])
+def test_a_failure_message_ends_with_one_full_stop(error):
+    groups = [('reference_id', 'Reference ID', [Outcome('r1', error=failed(f'HTTP 500: {error}'))])]
+    unused, got = FakeModule().ended(finish, {}, groups, 'calls')
+    assert got['msg'] == "1 of 1 IDs failed: Reference ID 'r1': HTTP 500: Value is not valid for ReferenceID r1."
+
+
 def test_a_huge_id_is_quoted_short():
     groups = [('reference_id', 'Reference ID', [Outcome('r' * 10000, error=failed('HTTP 500: Server Error'))])]
     unused, got = FakeModule().ended(finish, {}, groups, 'calls')
