@@ -485,7 +485,7 @@ def main(argv: list | None = None) -> int:
             flat = part5(bench, large, runs)
             info = part_read(bench, 6, CALL_INFO, info_n, runs)
             predict = part_read(bench, 7, CANCEL_MESSAGES, messages_n, runs)
-            print('\nTargets (of 1.0.0, 1.1.0 and 2.0.0)%s:' % (' -- not assessed: --quick is a smoke run with a smaller N and fewer runs' if args.quick else ''))
+            print('\nTargets (of 1.0.0, 1.1.0 and 2.0.0)%s:' % (' -- not assessed: --quick is a smoke run, smaller N, fewer runs' if args.quick else ''))
             rows = (('single cancel <= %.2fx uri' % TARGET_SINGLE, '%.3fx' % single, single <= TARGET_SINGLE),
                     ('bulk N=%d c=4 >= %.0fx faster than the uri loop' % (bulk, TARGET_SPEEDUP), '%.1fx' % speedup, speedup >= TARGET_SPEEDUP),
                     ('bulk N=%d c=4 <= %.1fx the ideal bound' % (bulk, TARGET_IDEAL), '%.3fx' % ideal, ideal <= TARGET_IDEAL),
