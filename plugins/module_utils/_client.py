@@ -47,7 +47,7 @@ EXCERPT_CHARS = 200
 QUOTE_CHARS = 60
 REDACTED = '********'
 
-_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')  # a license key, a MessageID
 _COUNT = re.compile(r'[0-9]{1,10}')
 _CODE = re.compile(r'-?[0-9]{1,10}')
 _QUEUE_ID = re.compile(r'[0-9]{1,19}')
@@ -327,7 +327,7 @@ def parse_sms_response(body: bytes) -> MessageStatus:
     if isinstance(error, int) and not isinstance(error, bool) and 0 <= error < len(SMS_ERRORS):
         error = SMS_ERRORS[error]
     if (not all(isinstance(flag, bool) for flag in flags) or len(flags) != 3 or not isinstance(message_id, str)
-            or not _GUID.fullmatch(message_id) or error not in SMS_ERRORS):
+            or not GUID.fullmatch(message_id) or error not in SMS_ERRORS):
         raise EsendexUnavailableError('expected an SMSResponse: a JSON object with MessageID, SMSError, Cancelled, Queued and Sent')
     reference = doc.get('ReferenceID')
     return MessageStatus(message_id.lower(), *flags, _wcf_date(doc.get('SentDateTime')) if doc.get('SentDateTime') else None,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.esendex.us.plugins.module_utils._client import (
+    GUID,
     MAX_QUEUE_ID,
     REQUESTS_IMPORT_ERROR,
     EsendexClient,
@@ -36,8 +37,11 @@ CLEAR_TEXT_WARNING = ('api_url uses plain http:// to a host that is not loopback
 UNKNOWN_OUTCOME = ('{label}: an earlier attempt may have reached the service without a complete answer ({notes}). '
                    'It may have cancelled {noun} that this result does not count, so changed is true.')
 NOT_FOUND_WARNING = 'The service does not know {n} of the {what} given ({ids}). Likely causes: {causes}.'
+QUEUE_IDS, MESSAGE_IDS = 'QueueIDs', 'MessageIDs'
+# why the service may not know an ID; CancelMessage and GetMessageStatus take no key, so a wrong key is no cause there
+NOT_FOUND_CAUSES = {QUEUE_IDS: "a wrong license key, another account's calls, or a mistyped ID",
+                    MESSAGE_IDS: 'a mistyped ID, or a message that does not exist (any more)'}
 
-_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
 _DIGITS = re.compile(r'[0-9]+')  # ASCII only: str.isdigit() and int() also take other scripts' digits
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 
@@ -96,7 +100,7 @@ def _hide_url_password(module: AnsibleModule, url: str) -> None:
 
 def license_key(value: object) -> str:
     """Return the key without surrounding white space if it is a GUID; never echo it."""
-    if not isinstance(value, str) or not _GUID.fullmatch(value.strip()):
+    if not isinstance(value, str) or not GUID.fullmatch(value.strip()):
         raise OptionError('license_key must be an Esendex license key: a GUID of 32 hexadecimal digits in groups of 8-4-4-4-12 '
                           '(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), without braces; the value given is not')
     return value.strip()
@@ -177,7 +181,7 @@ def queue_id(value: object) -> tuple:
 def message_id(value: object) -> tuple:
     """A MessageID: a GUID, stripped; repeats compared case-insensitively, the first spelling kept."""
     text = value.strip() if isinstance(value, str) else ''
-    if not _GUID.fullmatch(text):
+    if not GUID.fullmatch(text):
         shown = quote(value) if isinstance(value, str) and not _CONTROL.search(value.strip()) else _kind(value)
         raise ValueError(f'is {shown}, not a MessageID (a GUID: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)')
     return text.lower(), text
@@ -308,11 +312,11 @@ def read_failure(what: str, unread: list, errors: list) -> str:
     return f'The status of {len(unread)} {what} could not be read ({shown}): {sentence(errors[0].msg)}'
 
 
-def warn_not_found(module: AnsibleModule, what: str, ids: list, causes: str) -> None:
+def warn_not_found(module: AnsibleModule, what: str, ids: list) -> None:
     """Warn when the service does not know some of the IDs: a likely mistake, not 'nothing to cancel'."""
     if ids:
         shown = ', '.join(str(ident) for ident in ids[:NAMED]) + (f' and {len(ids) - NAMED} more' if len(ids) > NAMED else '')
-        module.warn(NOT_FOUND_WARNING.format(n=len(ids), what=what, ids=shown, causes=causes))
+        module.warn(NOT_FOUND_WARNING.format(n=len(ids), what=what, ids=shown, causes=NOT_FOUND_CAUSES[what]))
 
 
 # ---------------------------------------------------------------- statuses before and after, for diff mode and msg

@@ -151,6 +151,7 @@ msg:
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._common import (
+    QUEUE_IDS,
     client_for,
     esendex_module,
     ids_option,
@@ -161,7 +162,6 @@ from ansible_collections.esendex.us.plugins.module_utils._common import (
 )
 
 NULL = 'queue_ids is required and must not be null: give the QueueIDs to read.'
-NOT_FOUND_CAUSES = "a wrong license key, another account's calls, or a mistyped ID"
 
 
 def main() -> None:
@@ -174,9 +174,9 @@ def main() -> None:
         found, unread, errors = read_all(client.read_call_statuses(queue_ids, module.params['concurrency']))
     calls = [dict(found[qid]._asdict(), cancellable=found[qid].cancellable) for qid in queue_ids if qid in found]
     if errors:
-        module.fail_json(msg=read_failure('QueueIDs', unread, errors), calls=calls, changed=False)
+        module.fail_json(msg=read_failure(QUEUE_IDS, unread, errors), calls=calls, changed=False)
     not_found = [qid for qid in queue_ids if qid not in found]
-    warn_not_found(module, 'QueueIDs', not_found, NOT_FOUND_CAUSES)
+    warn_not_found(module, QUEUE_IDS, not_found)
     module.exit_json(changed=False, calls=calls, not_found_queue_ids=not_found)
 
 

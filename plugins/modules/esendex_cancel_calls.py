@@ -242,6 +242,7 @@ msg:
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._common import (
+    QUEUE_IDS,
     bulk_result,
     client_for,
     esendex_module,
@@ -264,8 +265,6 @@ BOTH = ' Calls by reference ID cannot be previewed, so changed is true because a
 STATUSES = 'QueueIDs before and after: {summary}.'
 EMPTY = 'Nothing to cancel: the lists given are empty, so no request was sent.'
 NEITHER = 'Give reference_ids or queue_ids (or both): neither was given, or both are null.'
-QUEUE_IDS = 'QueueIDs'
-NOT_FOUND_CAUSES = "a wrong license key, another account's calls, or a mistyped ID"
 
 
 def main() -> None:
@@ -293,7 +292,7 @@ def predict(module, client, reference_ids: list, queue_ids: list) -> None:
         module.fail_json(msg=f'{read_failure(QUEUE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
     would = [qid for qid in queue_ids if qid in found and found[qid].cancellable]
     not_found = [qid for qid in queue_ids if qid not in found]
-    warn_not_found(module, QUEUE_IDS, not_found, NOT_FOUND_CAUSES)
+    warn_not_found(module, QUEUE_IDS, not_found)
     diff, summary = status_change(queue_ids, {qid: status.label for qid, status in found.items()}, set(would))
     msg = PREDICTED.format(summary=summary, would=f'{len(would)} of {len(queue_ids)}') + (BOTH if reference_ids else '')
     module.exit_json(changed=bool(would or reference_ids), msg=msg, would_cancel_queue_ids=would, not_found_queue_ids=not_found,
@@ -320,7 +319,7 @@ def cancel(module, client, reference_ids: list | None, queue_ids: list | None) -
                              'not_found_queue_ids is left out of the result.')
         if after is not None:
             result['not_found_queue_ids'] = [qid for qid in answered_false if qid not in after]
-            warn_not_found(module, QUEUE_IDS, result['not_found_queue_ids'], NOT_FOUND_CAUSES)
+            warn_not_found(module, QUEUE_IDS, result['not_found_queue_ids'])
     if module._diff and queue_ids:
         result['diff'], summary = status_change(queue_ids, before and {qid: status.label for qid, status in before.items()},
                                                 {outcome.id for outcome in by_queue if outcome.answer is not None and outcome.answer.value})

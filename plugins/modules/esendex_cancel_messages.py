@@ -213,6 +213,7 @@ msg:
 
 from ansible_collections.esendex.us.plugins.module_utils._client import EsendexUnavailableError
 from ansible_collections.esendex.us.plugins.module_utils._common import (
+    MESSAGE_IDS,
     attempt,
     bulk_result,
     client_for,
@@ -241,8 +242,6 @@ CANNOT_PREDICT = ('Check mode: no cancellation was sent, and what would be cance
                   'true because each of the {n} MessageIDs would be cancelled if it is still scheduled.')
 STATUSES = 'MessageIDs before and after: {summary}.'
 EMPTY = 'message_ids is empty: no request was sent. An empty list never means "all messages".'
-MESSAGE_IDS = 'MessageIDs'
-NOT_FOUND_CAUSES = 'a mistyped ID, or a message that does not exist (any more)'
 
 
 def main() -> None:
@@ -286,7 +285,7 @@ def predict(module, client, message_ids: list) -> None:
         module.fail_json(msg=f'{read_failure(MESSAGE_IDS, unread, errors)} Check mode predicts from it; nothing was cancelled.')
     would = [mid for mid in message_ids if found[mid].cancellable]
     not_found = [mid for mid in message_ids if found[mid].not_found]
-    warn_not_found(module, MESSAGE_IDS, not_found, NOT_FOUND_CAUSES)
+    warn_not_found(module, MESSAGE_IDS, not_found)
     diff, summary = status_change(message_ids, labels(found), set(would))
     module.exit_json(changed=bool(would), msg=PREDICTED.format(summary=summary, would=f'{len(would)} of {len(message_ids)}'),
                      would_cancel_message_ids=would, not_found_message_ids=not_found, **({'diff': diff} if module._diff else {}))
@@ -307,7 +306,7 @@ def cancel(module, client, message_ids: list) -> None:
                          'not_found_message_ids is left out of the result.')
     if after is not None:
         result['not_found_message_ids'] = [mid for mid in answered_false if after[mid].not_found]
-        warn_not_found(module, MESSAGE_IDS, result['not_found_message_ids'], NOT_FOUND_CAUSES)
+        warn_not_found(module, MESSAGE_IDS, result['not_found_message_ids'])
     if module._diff and message_ids:
         result['diff'], summary = status_change(message_ids, before and labels(before),
                                                 {outcome.id for outcome in outcomes if outcome.answer is not None and outcome.answer.value})

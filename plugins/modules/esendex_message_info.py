@@ -139,6 +139,7 @@ msg:
 """
 
 from ansible_collections.esendex.us.plugins.module_utils._common import (
+    MESSAGE_IDS,
     client_for,
     esendex_module,
     ids_option,
@@ -149,7 +150,6 @@ from ansible_collections.esendex.us.plugins.module_utils._common import (
 )
 
 NULL = 'message_ids is required and must not be null: give the MessageIDs to read.'
-NOT_FOUND_CAUSES = 'a mistyped ID, or a message that does not exist (any more)'
 
 
 def main() -> None:
@@ -163,9 +163,9 @@ def main() -> None:
     known = [mid for mid in message_ids if mid in found and not found[mid].not_found]
     messages = [dict(found[mid]._asdict(), cancellable=found[mid].cancellable) for mid in known]
     if errors:
-        module.fail_json(msg=read_failure('MessageIDs', unread, errors), messages=messages, changed=False)
+        module.fail_json(msg=read_failure(MESSAGE_IDS, unread, errors), messages=messages, changed=False)
     not_found = [mid for mid in message_ids if found[mid].not_found]
-    warn_not_found(module, 'MessageIDs', not_found, NOT_FOUND_CAUSES)
+    warn_not_found(module, MESSAGE_IDS, not_found)
     module.exit_json(changed=False, messages=messages, not_found_message_ids=not_found)
 
 

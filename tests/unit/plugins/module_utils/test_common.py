@@ -242,9 +242,9 @@ def test_read_or_warn():
 @pytest.mark.parametrize('ids, shown', [([], None), ([5], '5'), ([5, 6, 7, 8, 9], '5, 6, 7 and 2 more')])
 def test_warn_not_found(ids, shown):
     module = FakeModule()
-    warn_not_found(module, 'QueueIDs', ids, 'a wrong license key')
-    assert module.warnings == ([f'The service does not know {len(ids)} of the QueueIDs given ({shown}). Likely causes: a wrong license key.']
-                               if ids else [])
+    warn_not_found(module, 'QueueIDs', ids)
+    causes = "a wrong license key, another account's calls, or a mistyped ID"
+    assert module.warnings == ([f'The service does not know {len(ids)} of the QueueIDs given ({shown}). Likely causes: {causes}.'] if ids else [])
 
 
 # ---------------------------------------------------------------- diffs and their one-line summary
